@@ -1,0 +1,90 @@
+"""Configuration: defaults, then CASEWORK_* / DATABASE_URL / REDIS_URL from the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development, see validate()
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe or incomplete."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Make a libpq-style URL use psycopg2 (SQLAlchemy 2.1 maps bare postgresql:// to psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix) :]
+    return url
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict[str, Any]:
+    """Read the settings from the environment; nothing is read at import time."""
+    env = os.environ.get("CASEWORK_ENV", "production")
+    development = env in {"development", "test"}
+    cfg: dict[str, Any] = {
+        "CASEWORK_ENV": env,
+        "SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY") or (DEV_SECRET if development else None),
+        # Keyed hash for recognising the same victim across organisations (HMAC-SHA256).
+        "IDENTITY_HASH_KEY": os.environ.get("CASEWORK_IDENTITY_HASH_KEY") or (DEV_SECRET if development else None),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", "")),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "QUEUE_PREFIX": os.environ.get("CASEWORK_QUEUE_PREFIX", ""),
+        "SESSION_COOKIE_SECURE": _env_bool("CASEWORK_SECURE_COOKIES", not development),
+        "TRUSTED_PROXIES": int(os.environ.get("CASEWORK_TRUSTED_PROXIES", "0")),
+        "ARGON2_TIME_COST": int(os.environ.get("CASEWORK_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("CASEWORK_ARGON2_MEMORY_COST", str(64 * 1024))),
+        "SUPPRESSION_THRESHOLD": int(os.environ.get("CASEWORK_SUPPRESSION_THRESHOLD", "5")),
+    }
+    return cfg
+
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "casework_session",
+    # Our own server-side session rows enforce both limits; the cookie just carries the id.
+    "IDLE_TIMEOUT": timedelta(minutes=30),
+    "ABSOLUTE_TIMEOUT": timedelta(hours=12),
+    "LOCKOUT_ATTEMPTS": 5,
+    "LOCKOUT_WINDOW": timedelta(minutes=15),
+    "LOCKOUT_DURATION": timedelta(minutes=30),
+    "PASSWORD_MIN_LENGTH": 12,
+    "MAX_PER_PAGE": 100,
+    "JSON_SORT_KEYS": False,
+    # flask-smorest / OpenAPI
+    "API_TITLE": "casework",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    # Served from the flask-swagger-ui package by casework.api.docs, so no CDN is needed.
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+}
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse to start with a missing secret or database outside development."""
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "CASEWORK_SECRET_KEY is not set. Outside development a secret key is required: "
+            "generate one with `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    if not config.get("IDENTITY_HASH_KEY"):
+        raise ConfigError("CASEWORK_IDENTITY_HASH_KEY is not set (needed to match victims privately).")
+    if config.get("CASEWORK_ENV") not in {"development", "test"} and config.get("SECRET_KEY") == DEV_SECRET:
+        raise ConfigError("The development secret key cannot be used outside development.")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        raise ConfigError("DATABASE_URL is not set (use `make run` for an embedded database).")

@@ -1,0 +1,65 @@
+"""Domain errors raised by services and policies; the API maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class: a message safe to show to the caller and optional field errors."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    """The record does not exist *or* is outside the caller's scope (never say which)."""
+
+    status = 404
+
+    def __init__(self, message: str = "Not found.") -> None:
+        super().__init__(message)
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+    def __init__(self, message: str = "You do not have permission to do this.") -> None:
+        super().__init__(message)
+
+
+class Unauthenticated(DomainError):
+    status = 401
+
+    def __init__(self, message: str = "Authentication required.") -> None:
+        super().__init__(message)
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (duplicate, missing consent, ...)."""
+
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    """A status change that the workflow does not allow from the current status."""
+
+
+class PreconditionFailed(DomainError):
+    """An If-Match / version that no longer matches: someone else changed the record."""
+
+    status = 412
+
+
+class ValidationFailed(DomainError):
+    """Input that passed the schema but breaks a rule needing the database (field-level)."""
+
+    status = 422
+
+
+class ServiceUnavailable(DomainError):
+    status = 503

@@ -1,0 +1,1 @@
+"""marshmallow schemas: <Noun>Schema (out), <Noun>CreateSchema, <Noun>UpdateSchema (in)."""

@@ -1,0 +1,59 @@
+"""User and login schemas. Passwords are load-only and never dumped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import fields, validate
+
+from casework.models.users import Role
+from casework.schemas.base import BaseSchema, Id
+from casework.schemas.organisations import OrganisationSchema
+
+
+class UserSchema(BaseSchema):
+    id = fields.Integer()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    organisation = fields.Nested(OrganisationSchema)
+    is_active = fields.Boolean()
+    is_locked = fields.Method("_is_locked")
+    last_login_at = fields.DateTime(allow_none=True)
+
+    def _is_locked(self, user) -> bool:  # type: ignore[no-untyped-def]
+        return user.is_locked(datetime.now(UTC))
+
+
+class UserCreateSchema(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True, required=True)
+    organisation_id = Id(required=True)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+
+
+class UserUpdateSchema(BaseSchema):
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    role = fields.Enum(Role, by_value=True)
+    is_active = fields.Boolean()
+
+
+class PasswordSetSchema(BaseSchema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+
+
+class UserQuerySchema(BaseSchema):
+    organisation_id = Id(load_default=None)
+
+
+class LoginSchema(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+
+
+class MeSchema(BaseSchema):
+    user = fields.Nested(UserSchema)
+    permissions = fields.List(fields.String())
+    csrf_token = fields.String()
+    session_expires_at = fields.DateTime()

@@ -1,0 +1,125 @@
+"""Logging in and out, lockout, and validating server-side sessions."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from casework import passwords
+from casework.extensions import db
+from casework.models.users import User, UserSession
+from casework.request_meta import current_client_address
+from casework.services import audit
+
+# How often last_seen_at is written; idle expiry is exact to within this.
+_TOUCH_EVERY_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user: User | None
+    session: UserSession | None
+
+    @property
+    def ok(self) -> bool:
+        return self.session is not None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def login(email: str, password: str) -> LoginResult:
+    """Check credentials and open a session. Audits success, failure and lockout.
+
+    Unknown address, wrong password, locked and deactivated accounts all fail the same way and
+    cost one argon2 verification each, so the answer does not reveal which accounts exist.
+    The caller commits either way: failed attempts must be counted.
+    """
+    cfg = current_app.config
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update())
+    password_ok = passwords.verify_password(user.password_hash if user else None, password)
+    moment = now()
+    if user is None:
+        audit.record(None, "auth.login_failed", outcome="failure", reason="unknown_account")
+        return LoginResult(None, None)
+    if not user.is_active or user.is_locked(moment):
+        reason = "inactive" if not user.is_active else "locked"
+        audit.record(user, "auth.login_failed", user, outcome="failure", reason=reason)
+        return LoginResult(user, None)
+    if not password_ok:
+        window_open = (
+            user.first_failed_login_at is not None and moment - user.first_failed_login_at <= cfg["LOCKOUT_WINDOW"]
+        )
+        if window_open:
+            user.failed_login_count += 1
+        else:
+            user.failed_login_count, user.first_failed_login_at = 1, moment
+        audit.record(user, "auth.login_failed", user, outcome="failure", reason="bad_password")
+        if user.failed_login_count >= cfg["LOCKOUT_ATTEMPTS"]:
+            user.locked_until = moment + cfg["LOCKOUT_DURATION"]
+            user.failed_login_count, user.first_failed_login_at = 0, None
+            audit.record(user, "auth.account_locked", user, outcome="success")
+        db.session.flush()
+        return LoginResult(user, None)
+
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.failed_login_count, user.first_failed_login_at, user.locked_until = 0, None, None
+    user.last_login_at = moment
+    user_session = UserSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=moment,
+        last_seen_at=moment,
+        client_address=current_client_address(),
+    )
+    db.session.add(user_session)
+    audit.record(user, "auth.login", user)
+    db.session.flush()
+    return LoginResult(user, user_session)
+
+
+def load_session(session_id: str, user_id: int) -> UserSession | None:
+    """The live session for this cookie, or None when revoked, idle, too old or inactive.
+
+    Expired sessions are revoked on the spot. Touches last_seen_at at most once a minute.
+    """
+    cfg = current_app.config
+    user_session = db.session.get(UserSession, session_id)
+    if user_session is None or user_session.user_id != user_id or user_session.revoked_at:
+        return None
+    moment = now()
+    expired = (
+        moment - user_session.created_at > cfg["ABSOLUTE_TIMEOUT"]
+        or moment - user_session.last_seen_at > cfg["IDLE_TIMEOUT"]
+    )
+    if expired or not user_session.user.is_active:
+        user_session.revoked_at = moment
+        audit.record(user_session.user, "auth.session_expired", user_session.user)
+        return None
+    if (moment - user_session.last_seen_at).total_seconds() > _TOUCH_EVERY_SECONDS:
+        user_session.last_seen_at = moment
+    return user_session
+
+
+def logout(actor: User, user_session: UserSession) -> None:
+    """End one session. Audits."""
+    user_session.revoked_at = now()
+    audit.record(actor, "auth.logout", actor)
+    db.session.flush()
+
+
+def revoke_all_sessions(user: User) -> int:
+    """End every open session of a user (deactivation, role change, password reset)."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return result.rowcount or 0

@@ -1,0 +1,64 @@
+"""Demo organisations and one user per role, for `make run` and `flask seed demo`."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from casework.extensions import db
+from casework.models.organisations import Organisation, OrganisationKind
+from casework.models.users import Role, User
+from casework.services import organisations, users
+
+DEMO_ORGANISATIONS = [
+    ("PDRM D11 Sexual, Women and Child Investigations (demo)", OrganisationKind.POLICE_UNIT, "D11", None),
+    ("Women's Aid Organisation (demo)", OrganisationKind.NGO, "WAO", None),
+    ("MCMC takedown desk (demo)", OrganisationKind.AGENCY, "MCMC", "MCMC"),
+    ("Legal Aid Department (demo)", OrganisationKind.AGENCY, "JBG", "JBG"),
+]
+
+DEMO_USERS = [
+    ("admin@casework.demo", "Demo Admin", Role.ADMIN, "D11"),
+    ("supervisor@casework.demo", "Demo Supervisor", Role.SUPERVISOR, "D11"),
+    ("investigator@casework.demo", "Demo Investigator", Role.INVESTIGATOR, "D11"),
+    ("caseworker@casework.demo", "Demo Caseworker", Role.CASEWORKER, "WAO"),
+    ("liaison@casework.demo", "Demo MCMC Liaison", Role.LIAISON, "MCMC"),
+    ("analyst@casework.demo", "Demo Analyst", Role.ANALYST, "D11"),
+]
+
+
+def seed_demo_accounts(echo: Callable[[str], None]) -> list[tuple[str, str]]:
+    """Create missing demo organisations and users; returns (email, password) of new users only.
+
+    Passwords are random and shown once: they are never stored in clear anywhere.
+    """
+    for name, kind, code, acronym in DEMO_ORGANISATIONS:
+        if db.session.scalar(select(Organisation).where(Organisation.code == code)) is None:
+            organisations.create_organisation(actor=None, name=name, kind=kind, code=code, agency_acronym=acronym)
+    created = []
+    for email, full_name, role, code in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.email == email)) is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        users.create_user(
+            actor=None,
+            email=email,
+            full_name=full_name,
+            role=role,
+            organisation_id=organisations.get_by_code(code).id,
+            password=password,
+        )
+        created.append((email, password))
+    if created:
+        echo("Demo accounts (shown once; reset with `flask users set-password EMAIL`):")
+        for email, password in created:
+            echo(f"  {email:<30} {password}")
+    return created
+
+
+def seed_everything(echo: Callable[[str], None]) -> None:
+    """Reference data, then demo accounts; idempotent. Commits."""
+    seed_demo_accounts(echo)
+    db.session.commit()
