@@ -12,7 +12,7 @@ from casework.errors import DomainError
 from casework.extensions import db
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import audit, demo, organisations, users
+from casework.services import audit, demo, organisations, reference, users
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 orgs_cli = AppGroup("orgs", help="Manage organisations.")
@@ -143,6 +143,13 @@ def verify_audit() -> None:
     if broken is not None:
         raise click.ClickException(f"audit chain broken at event {broken}")
     click.echo("audit chain intact")
+
+
+@seed_cli.command("reference")
+def seed_reference() -> None:
+    """Offence codes, states, platforms, abuse types and agencies from seed/data (idempotent)."""
+    counts = _run(reference.load_reference_data)
+    click.echo(f"reference data loaded: {counts}")
 
 
 @seed_cli.command("demo")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from casework import create_app, embedded
 from casework.config import normalise_database_url
 from casework.extensions import db
+from casework.services import reference
 from tests.helpers import ApiClient, Factory
 
 RUN_ID = secrets.token_hex(4)
@@ -82,6 +83,9 @@ def app(database_url: str, server_urls: tuple[str, str]) -> Iterator[Flask]:
     application = create_app(test_config(database_url, server_urls[1]))
     with application.app_context():
         flask_migrate.upgrade()
+        reference.load_reference_data()
+        db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     yield application
 
@@ -121,7 +125,7 @@ def _truncate_all() -> None:
 
 
 # Reference data loaded by migrations or once per session survives truncation.
-KEEP_TABLES: set[str] = set()
+KEEP_TABLES = {"offence_codes", "states", "platforms", "abuse_types", "agencies", "alembic_version"}
 
 
 @pytest.fixture

@@ -1,7 +1,30 @@
 """Models, one module per aggregate; importing this package registers them all."""
 
 from casework.models.audit import AuditEvent
+from casework.models.cases import Case, CaseCounter, CaseOffence, Evidence, Victim, case_offence_victims
+from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.organisations import Organisation, OrganisationKind
+from casework.models.reference import AbuseType, Agency, OffenceCode, Platform, State
 from casework.models.users import Role, User, UserSession
 
-__all__ = ["AuditEvent", "Organisation", "OrganisationKind", "Role", "User", "UserSession"]
+__all__ = [
+    "AbuseType",
+    "Agency",
+    "AuditEvent",
+    "Case",
+    "CaseCounter",
+    "CaseIdentifier",
+    "CaseOffence",
+    "Evidence",
+    "Identifier",
+    "OffenceCode",
+    "Organisation",
+    "OrganisationKind",
+    "Platform",
+    "Role",
+    "State",
+    "User",
+    "UserSession",
+    "Victim",
+    "case_offence_victims",
+]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from casework.extensions import db
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.users import Role, User
-from casework.services import organisations, users
+from casework.services import organisations, reference, users
 
 DEMO_ORGANISATIONS = [
     ("PDRM D11 Sexual, Women and Child Investigations (demo)", OrganisationKind.POLICE_UNIT, "D11", None),
@@ -60,5 +60,7 @@ def seed_demo_accounts(echo: Callable[[str], None]) -> list[tuple[str, str]]:
 
 def seed_everything(echo: Callable[[str], None]) -> None:
     """Reference data, then demo accounts; idempotent. Commits."""
+    counts = reference.load_reference_data()
+    echo(f"reference data: {counts}")
     seed_demo_accounts(echo)
     db.session.commit()

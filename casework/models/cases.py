@@ -1,0 +1,273 @@
+"""The case aggregate: a case, its victims, its offences (each linked to victims) and evidence."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.extensions import db
+from casework.models.base import TimestampMixin
+from casework.models.organisations import Organisation
+from casework.models.reference import OffenceCode
+from casework.models.users import User
+
+if TYPE_CHECKING:
+    from casework.models.identifiers import CaseIdentifier
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, values_callable=lambda e: [m.value for m in e])
+
+
+class IntakeChannel(enum.StrEnum):
+    POLICE_REPORT = "police_report"
+    NGO_INTAKE = "ngo_intake"
+    HOTLINE = "hotline"
+    REFERRAL = "referral"
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    UNDER_INVESTIGATION = "under_investigation"
+    CHARGED = "charged"
+    CLOSED = "closed"
+
+
+class CaseOutcome(enum.StrEnum):
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    NO_FURTHER_ACTION = "no_further_action"
+    PERPETRATOR_NOT_IDENTIFIED = "perpetrator_not_identified"
+    VICTIM_WITHDREW = "victim_withdrew"
+    REFERRED_ELSEWHERE = "referred_elsewhere"
+    SUPPORT_COMPLETED = "support_completed"
+    DUPLICATE = "duplicate"
+
+
+# The status workflow; anything else is an InvalidTransition (409).
+CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.UNDER_INVESTIGATION, CaseStatus.CLOSED}),
+    CaseStatus.UNDER_INVESTIGATION: frozenset({CaseStatus.CHARGED, CaseStatus.CLOSED}),
+    CaseStatus.CHARGED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+}
+
+
+class Gender(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    NON_BINARY = "non_binary"
+    UNDISCLOSED = "undisclosed"
+
+
+class OffenceStatus(enum.StrEnum):
+    SUSPECTED = "suspected"
+    UNDER_INVESTIGATION = "under_investigation"
+    CHARGED = "charged"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    NOT_PURSUED = "not_pursued"
+
+
+class EvidenceKind(enum.StrEnum):
+    SCREENSHOT = "screenshot"
+    CHAT_EXPORT = "chat_export"
+    POSTED_URL = "posted_url"  # where material was posted: feeds takedown referrals
+    VIDEO = "video"
+    PAYMENT_RECORD = "payment_record"
+    OTHER = "other"
+
+
+class CaseCounter(db.Model):
+    """Last reference number per organisation and year; bumped atomically with an upsert."""
+
+    __tablename__ = "case_counters"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Case(TimestampMixin, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "year", "number"),
+        CheckConstraint("(status = 'closed') = (outcome IS NOT NULL)", name="closed_has_outcome"),
+        Index("ix_cases_org_received", "organisation_id", "received_on"),
+        Index("ix_cases_abuse_types", "abuse_types", postgresql_using="gin"),
+        Index("ix_cases_moved_to_platforms", "moved_to_platforms", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)  # e.g. D11-2026-000123
+    year: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[int] = mapped_column(Integer)
+    intake_channel: Mapped[IntakeChannel] = mapped_column(_enum(IntakeChannel, "intake_channel"))
+    reported_to_police: Mapped[bool] = mapped_column(default=False)
+    reported_to_police_on: Mapped[date | None] = mapped_column(Date)
+    police_report_number: Mapped[str | None] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    incident_started_on: Mapped[date | None] = mapped_column(Date)
+    incident_ended_on: Mapped[date | None] = mapped_column(Date)
+    state_code: Mapped[str | None] = mapped_column(ForeignKey("states.code"), index=True)
+    contact_platform: Mapped[str | None] = mapped_column(ForeignKey("platforms.code"), index=True)
+    moved_to_platforms: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+    abuse_types: Mapped[list[str]] = mapped_column(ARRAY(String(40)), default=list)
+    # Demands and payments
+    demand_money: Mapped[bool] = mapped_column(default=False)
+    demand_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    demand_currency: Mapped[str | None] = mapped_column(String(3))
+    demand_images: Mapped[bool] = mapped_column(default=False)
+    demand_acts: Mapped[bool] = mapped_column(default=False)
+    demand_notes: Mapped[str | None] = mapped_column(Text)
+    payments_count: Mapped[int] = mapped_column(default=0)
+    payments_total: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    payments_currency: Mapped[str | None] = mapped_column(String(3))
+    material_released: Mapped[bool | None] = mapped_column()
+    # Risk assessment: the four key questions, then self-harm.
+    risk_immediate_danger: Mapped[bool | None] = mapped_column()
+    risk_threat_of_exposure: Mapped[bool | None] = mapped_column()
+    risk_evidence_held: Mapped[bool | None] = mapped_column()
+    risk_self_harm: Mapped[bool | None] = mapped_column()
+    risk_notes: Mapped[str | None] = mapped_column(Text)
+    has_minor_victim: Mapped[bool] = mapped_column(default=False, index=True)  # kept by the service
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), index=True)
+    outcome: Mapped[CaseOutcome | None] = mapped_column(_enum(CaseOutcome, "case_outcome"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # An NGO case whose victim went on to report: the police case it became (counted once).
+    police_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    victims: Mapped[list[Victim]] = relationship(
+        back_populates="case", order_by="Victim.id", cascade="all, delete-orphan"
+    )
+    offences: Mapped[list[CaseOffence]] = relationship(
+        back_populates="case", order_by="CaseOffence.id", cascade="all, delete-orphan"
+    )
+    identifiers: Mapped[list[CaseIdentifier]] = relationship(
+        back_populates="case", order_by="CaseIdentifier.id", cascade="all, delete-orphan"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="case", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def risk_level(self) -> str:
+        """critical / high / standard, from the assessment (for triage lists)."""
+        if self.risk_immediate_danger or self.risk_self_harm:
+            return "critical"
+        if self.has_minor_victim or self.risk_threat_of_exposure or self.material_released:
+            return "high"
+        return "standard"
+
+    def most_serious_offence(self) -> CaseOffence | None:
+        ranked = [o for o in self.offences if o.offence_code is not None]
+        return max(ranked, key=lambda o: o.offence_code.severity_rank, default=None)
+
+
+class Victim(TimestampMixin, db.Model):
+    """A person an offence was committed against. Identity fields are need-to-know."""
+
+    __tablename__ = "victims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    pseudonym: Mapped[str] = mapped_column(String(40))
+    # Identity and contact (visible only with victim.identity.read, every read audited)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    national_id: Mapped[str | None] = mapped_column(String(32))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    safe_contact_instructions: Mapped[str | None] = mapped_column(Text)
+    # Non-identifying
+    gender: Mapped[Gender] = mapped_column(_enum(Gender, "gender"), default=Gender.UNDISCLOSED)
+    age_years: Mapped[int | None] = mapped_column(SmallInteger)  # at the incident (or intake)
+    is_minor: Mapped[bool] = mapped_column(default=False)
+    # HMAC-SHA256 of the normalised national ID / phone: the same person across organisations
+    # can be recognised (de-duplication, capture-recapture) without revealing who they are.
+    national_id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Declared means for legal aid eligibility (annual household income, MYR).
+    declared_annual_income: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+
+    case: Mapped[Case] = relationship(back_populates="victims")
+
+    @property
+    def match_hash(self) -> str | None:
+        return self.national_id_hash or self.phone_hash
+
+
+case_offence_victims = Table(
+    "case_offence_victims",
+    db.metadata,
+    Column("case_offence_id", ForeignKey("case_offences.id", ondelete="CASCADE"), primary_key=True),
+    Column("victim_id", ForeignKey("victims.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class CaseOffence(TimestampMixin, db.Model):
+    """One statute section charged or suspected in a case, with the victims it concerns."""
+
+    __tablename__ = "case_offences"
+    __table_args__ = (UniqueConstraint("case_id", "offence_code_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    offence_code_id: Mapped[int] = mapped_column(ForeignKey("offence_codes.id"), index=True)
+    status: Mapped[OffenceStatus] = mapped_column(_enum(OffenceStatus, "offence_status"))
+    attempted: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="offences")
+    offence_code: Mapped[OffenceCode] = relationship(lazy="joined", innerjoin=True)
+    victims: Mapped[list[Victim]] = relationship(secondary=case_offence_victims, order_by="Victim.id")
+
+
+class Evidence(TimestampMixin, db.Model):
+    """Metadata of evidence held elsewhere; the SHA-256 proves the file is unchanged."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EvidenceKind] = mapped_column(_enum(EvidenceKind, "evidence_kind"))
+    description: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    platform: Mapped[str | None] = mapped_column(ForeignKey("platforms.code"))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    captured_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    captured_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    custody_log: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+
+    case: Mapped[Case] = relationship(back_populates="evidence")

@@ -1,0 +1,148 @@
+"""Loading reference data from seed/data idempotently, and looking it up."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from casework.errors import ValidationFailed
+from casework.extensions import db
+from casework.models.reference import AbuseType, Agency, OffenceCode, Platform, State
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "data"
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with (SEED_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() == "true"
+
+
+def _decimal(value: str) -> Decimal | None:
+    return Decimal(value) if value.strip() else None
+
+
+def severity_ranks(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Dense rank (1 = least serious) by the punishing section's maximum years, then minimum
+    years, then mandatory whipping. Definition rows take the rank of the section punishing them;
+    sections with no known penalty rank lowest."""
+    rows = list(rows)
+    by_code = {r["code"]: r for r in rows}
+
+    def key(row: dict[str, Any]) -> tuple[Decimal, Decimal, bool]:
+        return (row["max_years"] or Decimal(-1), row["min_years"] or Decimal(-1), row["whipping_mandatory"])
+
+    keys = sorted({key(r) for r in rows if not r["punished_under"]})
+    dense = {k: i + 1 for i, k in enumerate(keys)}
+    ranks = {}
+    for row in rows:
+        target = by_code[row["punished_under"]] if row["punished_under"] else row
+        ranks[row["code"]] = dense[key(target)]
+    return ranks
+
+
+def _upsert(model: Any, rows: list[dict[str, Any]], key: str) -> None:
+    if not rows:
+        return
+    statement = insert(model.__table__).values(rows)
+    updates = {c: statement.excluded[c] for c in rows[0] if c != key}
+    db.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
+
+
+def load_reference_data() -> dict[str, int]:
+    """Insert or update every reference table from seed/data. Safe to run any number of times."""
+    statutes = {
+        "PC": "Penal Code (Act 574)",
+        "CMA": "Communications and Multimedia Act 1998 (Act 588)",
+        "SOAC": "Sexual Offences against Children Act 2017 (Act 792)",
+    }
+    offences = [
+        {
+            "code": r["code"],
+            "statute": statutes[r["statute_code"]],
+            "statute_code": r["statute_code"],
+            "section": r["section"],
+            "title": r["title"],
+            "max_punishment": r["max_punishment"],
+            "max_years": _decimal(r["max_years"]),
+            "min_years": _decimal(r["min_years"]),
+            "whipping_mandatory": _bool(r["whipping_mandatory"]),
+            "punished_under": r["punished_under"],
+            "is_definition": _bool(r["is_definition"]),
+            "is_addon": _bool(r["is_addon"]),
+            "is_confirmed": _bool(r["is_confirmed"]),
+            "note": r["note"] or None,
+            "sources": r["sources"] or None,
+        }
+        for r in _rows("offences.csv")
+    ]
+    ranks = severity_ranks(offences)
+    links = {r["code"]: r.pop("punished_under") for r in offences}
+    for row in offences:
+        row["severity_rank"] = ranks[row["code"]]
+    _upsert(OffenceCode, offences, "code")
+    ids = dict(db.session.execute(select(OffenceCode.code, OffenceCode.id)).all())
+    for code, target in links.items():
+        db.session.execute(
+            OffenceCode.__table__.update()
+            .where(OffenceCode.code == code)
+            .values(punished_under_id=ids[target] if target else None)
+        )
+    _upsert(
+        State,
+        [{**r, "is_federal_territory": _bool(r["is_federal_territory"])} for r in _rows("states.csv")],
+        "code",
+    )
+    _upsert(Platform, _rows("platforms.csv"), "code")
+    _upsert(AbuseType, _rows("abuse_types.csv"), "code")
+    agencies = json.loads((SEED_DIR / "agencies.json").read_text(encoding="utf-8"))
+    for agency in agencies:
+        agency["verified_on"] = date.fromisoformat(agency["verified_on"]) if agency["verified_on"] else None
+    _upsert(Agency, agencies, "acronym")
+    db.session.flush()
+    return {
+        "offence_codes": len(offences),
+        "states": db.session.scalar(select(func.count()).select_from(State)) or 0,
+        "agencies": len(agencies),
+    }
+
+
+def normalise_offence_code(code: str) -> str:
+    """'pc  376(1)' -> 'PC 376(1)': what people type, in the stored form."""
+    return " ".join(code.upper().split())
+
+
+def offence_codes_by_code(codes: Iterable[str]) -> dict[str, OffenceCode]:
+    wanted = {normalise_offence_code(c) for c in codes}
+    found = db.session.scalars(select(OffenceCode).where(OffenceCode.code.in_(wanted))).all()
+    return {o.code: o for o in found}
+
+
+def list_offence_codes() -> list[OffenceCode]:
+    return list(db.session.scalars(select(OffenceCode).order_by(OffenceCode.severity_rank.desc(), OffenceCode.code)))
+
+
+def known_codes(model: Any, values: Iterable[str]) -> set[str]:
+    values = set(values)
+    if not values:
+        return set()
+    return set(db.session.scalars(select(model.code).where(model.code.in_(values))))
+
+
+def require_known(field: str, model: Any, values: Iterable[str | None]) -> None:
+    """422 naming the field when a code is not in the reference table."""
+    wanted = {v for v in values if v}
+    unknown = sorted(wanted - known_codes(model, wanted))
+    if unknown:
+        raise ValidationFailed("Unknown reference code.", {field: [f"Unknown code(s): {', '.join(unknown)}."]})
