@@ -106,7 +106,12 @@ def app_ctx(app: Flask, request: pytest.FixtureRequest) -> Iterator[Flask]:
         outer = connection.begin()
         original = db.session
         db.session = scoped_session(
-            sessionmaker(bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
+            sessionmaker(
+                bind=connection,
+                class_=Session,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+            ),
             scopefunc=original.registry.scopefunc,  # one session per app context, as in the app
         )
         try:

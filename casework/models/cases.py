@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -189,9 +190,14 @@ class Case(TimestampMixin, db.Model):
             return "high"
         return "standard"
 
+    def touch(self) -> None:
+        """Any change to the aggregate bumps updated_at and so the version (ETags stay truthful)."""
+        self.updated_at = func.now()  # type: ignore[assignment]
+
     def most_serious_offence(self) -> CaseOffence | None:
         ranked = [o for o in self.offences if o.offence_code is not None]
-        return max(ranked, key=lambda o: o.offence_code.severity_rank, default=None)
+        # Highest severity rank; ties go to the lower code, as in the statistics.
+        return min(ranked, key=lambda o: (-o.offence_code.severity_rank, o.offence_code.code), default=None)
 
 
 class Victim(TimestampMixin, db.Model):

@@ -41,7 +41,9 @@ def login(email: str, password: str) -> LoginResult:
     The caller commits either way: failed attempts must be counted.
     """
     cfg = current_app.config
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update())
+    user = db.session.scalar(
+        select(User).where(func.lower(User.email) == email.strip().lower()).with_for_update(key_share=True)
+    )
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
     moment = now()
     if user is None:

@@ -1,0 +1,39 @@
+"""Reference data schemas (read-only)."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from casework.schemas.base import BaseSchema
+
+
+class OffenceCodeSchema(BaseSchema):
+    code = fields.String()
+    statute = fields.String()
+    statute_code = fields.String()
+    section = fields.String()
+    title = fields.String()
+    max_punishment = fields.String()
+    severity_rank = fields.Integer()
+    punished_under = fields.String(attribute="punished_under.code", allow_none=True)
+    is_definition = fields.Boolean()
+    is_addon = fields.Boolean()
+    is_confirmed = fields.Boolean()
+    note = fields.String(allow_none=True)
+
+
+class CodeNameSchema(BaseSchema):
+    code = fields.String()
+    name = fields.String()
+
+
+class AgencySchema(BaseSchema):
+    acronym = fields.String()
+    name = fields.String()
+    type = fields.String()
+    channels = fields.List(fields.Dict())
+    hours = fields.String(allow_none=True)
+    eligibility = fields.Dict()
+    referral_consent_required = fields.Boolean()
+    is_confirmed = fields.Boolean()
+    note = fields.String(allow_none=True)

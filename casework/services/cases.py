@@ -1,0 +1,316 @@
+"""Opening, editing, assigning and moving cases through their workflow; the scoped case list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy.orm.exc import StaleDataError
+
+from casework import policies
+from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
+from casework.extensions import db
+from casework.models.cases import CASE_TRANSITIONS, Case, CaseOffence, CaseStatus, Evidence, Victim
+from casework.models.identifiers import CaseIdentifier, Identifier
+from casework.models.reference import AbuseType, OffenceCode, Platform, State
+from casework.models.users import Role, User
+from casework.services import audit, identifiers, offences, reference, victims
+from casework.services.scoping import SUMMARY_OPTIONS, get_visible_case, scoped
+
+# Input groups that map onto prefixed columns.
+_GROUPS = {"demands": "demand_", "payments": "payments_", "risk": "risk_"}
+_RENAMED = {"state": "state_code"}
+_CASE_ROLES = {Role.SUPERVISOR, Role.INVESTIGATOR, Role.CASEWORKER}
+
+
+def _columns(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten API field groups (demands, payments, risk) into case columns."""
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in _GROUPS:
+            values.update({f"{_GROUPS[name]}{k}": v for k, v in value.items()})
+        else:
+            values[_RENAMED.get(name, name)] = value
+    return values
+
+
+def _check_reference_codes(data: dict[str, Any]) -> None:
+    reference.require_known("state", State, [data.get("state")])
+    reference.require_known("contact_platform", Platform, [data.get("contact_platform")])
+    reference.require_known("moved_to_platforms", Platform, data.get("moved_to_platforms") or [])
+    reference.require_known("abuse_types", AbuseType, data.get("abuse_types") or [])
+
+
+def _next_reference(organisation_id: int, code: str, year: int) -> tuple[int, str]:
+    """Next number for this organisation and year; the row lock makes it gap-free and safe
+    under concurrent creation (held until commit)."""
+    number = db.session.execute(
+        text(
+            "INSERT INTO case_counters (organisation_id, year, last_number) VALUES (:org, :year, 1) "
+            "ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 "
+            "RETURNING last_number"
+        ),
+        {"org": organisation_id, "year": year},
+    ).scalar_one()
+    return number, f"{code}-{year}-{number:06d}"
+
+
+def _check_assignee(actor: User, assignee_id: int | None, organisation_id: int) -> None:
+    if assignee_id is None:
+        return
+    assignee = db.session.get(User, assignee_id)
+    if assignee is None or assignee.organisation_id != organisation_id:
+        raise ValidationFailed("No such colleague.", {"assignee_id": ["Not a user of this organisation."]})
+    if not assignee.is_active or assignee.role not in _CASE_ROLES:
+        raise ValidationFailed("Cannot assign.", {"assignee_id": ["Not an active user with a case-working role."]})
+
+
+def create_case(*, actor: User, data: dict[str, Any]) -> Case:
+    """Open a case with its victims, offences, identifiers and evidence, all or nothing.
+
+    Needs case.create (edge); setting someone else as assignee needs case.assign. Audits.
+    Raises ValidationFailed (422) naming the field for unknown codes or colleagues.
+    """
+    data = dict(data)
+    nested = {name: data.pop(name) for name in ("victims", "offences", "identifiers", "evidence")}
+    _check_reference_codes(data)
+    reference.require_known("evidence", Platform, [e.get("platform") for e in nested["evidence"]])
+    codes = reference.offence_codes_by_code(o["code"] for o in nested["offences"])
+    unknown = {
+        i: {"code": [f"Unknown offence code {o['code']!r}."]}
+        for i, o in enumerate(nested["offences"])
+        if reference.normalise_offence_code(o["code"]) not in codes
+    }
+    if unknown:
+        raise ValidationFailed("Unknown offence code.", {"offences": unknown})
+    assignee_id = data.pop("assignee_id", None)
+    if assignee_id not in (None, actor.id):
+        policies.require(actor, "case.assign")
+    if assignee_id is None and actor.role in {Role.INVESTIGATOR, Role.CASEWORKER}:
+        assignee_id = actor.id
+    _check_assignee(actor, assignee_id, actor.organisation_id)
+
+    received = data["received_on"]
+    number, ref = _next_reference(actor.organisation_id, actor.organisation.code, received.year)
+    case = Case(
+        organisation_id=actor.organisation_id,
+        organisation=actor.organisation,
+        reference=ref,
+        year=received.year,
+        number=number,
+        status=CaseStatus.OPEN,
+        assignee_id=assignee_id,
+        created_by_id=actor.id,
+        **{"moved_to_platforms": [], "abuse_types": [], **_columns(data)},
+    )
+    db.session.add(case)
+    by_key: dict[str, Victim] = {}
+    for position, item in enumerate(nested["victims"], start=1):
+        victim = victims.build_victim(case, item, position)
+        by_key[item.get("key") or f"v{position}"] = victim
+    case.has_minor_victim = any(v.is_minor for v in by_key.values())
+    for item in nested["offences"]:
+        named = item.get("victims")
+        linked = list(by_key.values()) if named is None else [by_key[k] for k in named]
+        offences.build_offence(case, codes[reference.normalise_offence_code(item["code"])], item, linked)
+    identifiers.attach(case, nested["identifiers"])
+    for item in nested["evidence"]:
+        case.evidence.append(_build_evidence(actor, item))
+    db.session.flush()
+    audit.record(
+        actor,
+        "case.created",
+        case,
+        reference=case.reference,
+        victims=len(case.victims),
+        offences=[o.offence_code.code for o in case.offences],
+        identifiers=len(case.identifiers),
+    )
+    return case
+
+
+def _build_evidence(actor: User, item: dict[str, Any]) -> Evidence:
+    custody = [{"at": datetime.now(UTC).isoformat(), "by_user_id": actor.id, "event": "recorded"}]
+    return Evidence(recorded_by_id=actor.id, custody_log=custody, **item)
+
+
+def add_evidence(*, actor: User, case: Case, data: dict[str, Any]) -> Evidence:
+    """Record evidence metadata (the file stays with its holder; the SHA-256 proves integrity). Audits."""
+    reference.require_known("platform", Platform, [data.get("platform")])
+    evidence = _build_evidence(actor, data)
+    case.evidence.append(evidence)
+    case.touch()
+    db.session.flush()
+    audit.record(actor, "evidence.added", case, evidence_id=evidence.id, kind=evidence.kind.value)
+    return evidence
+
+
+def check_version(case: Case, expected: int | None, *, from_header: bool) -> None:
+    """PreconditionFailed (If-Match) or Conflict (body version) when someone changed the case."""
+    if expected is None:
+        return
+    if expected != case.version:
+        message = "The case was changed by someone else; reload it and apply your edit again."
+        raise PreconditionFailed(message) if from_header else Conflict(message)
+
+
+def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: int | None) -> Case:
+    """Change case fields. Needs case.update (edge) and the version last read (If-Match or
+    `version`); a stale version is 412/409 and nothing changes. Audits the field names only."""
+    data = dict(data)
+    body_version = data.pop("version", None)
+    if if_match is None and body_version is None:
+        raise ValidationFailed(
+            "Send the version you last read.", {"version": ["Required (or an If-Match header with the ETag)."]}
+        )
+    case = get_visible_case(actor, case_id, for_update=True)
+    check_version(case, if_match if if_match is not None else body_version, from_header=if_match is not None)
+    _check_reference_codes(data)
+    merged = {
+        "reported_to_police": case.reported_to_police,
+        "reported_to_police_on": case.reported_to_police_on,
+        "received_on": case.received_on,
+        "incident_started_on": case.incident_started_on,
+        "incident_ended_on": case.incident_ended_on,
+        **data,
+    }
+    _check_merged_dates(merged)
+    changed = []
+    for column, value in _columns(data).items():
+        if getattr(case, column) != value:
+            setattr(case, column, value)
+            changed.append(column)
+    if {"incident_started_on", "received_on"} & set(changed):
+        for victim in case.victims:
+            victims.refresh_derived(victim, case)
+        case.has_minor_victim = any(v.is_minor for v in case.victims)
+    if changed:
+        flush_or_conflict()
+        audit.record(actor, "case.updated", case, fields=sorted(changed))
+    return case
+
+
+def _check_merged_dates(values: dict[str, Any]) -> None:
+    start, end, received = values["incident_started_on"], values["incident_ended_on"], values["received_on"]
+    errors = {}
+    if start and end and end < start:
+        errors["incident_ended_on"] = ["Must not be before incident_started_on."]
+    if start and received and start > received:
+        errors["incident_started_on"] = ["Must not be after received_on."]
+    if not values["reported_to_police"] and values["reported_to_police_on"]:
+        errors["reported_to_police"] = ["Must be true when a police report date is recorded."]
+    if errors:
+        raise ValidationFailed("The dates do not fit together.", errors)
+
+
+def flush_or_conflict() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict("The case was changed by someone else; reload it and try again.") from exc
+
+
+def transition(*, actor: User, case_id: int, to: CaseStatus, outcome: Any, note: str | None) -> Case:
+    """Move a case along open -> under_investigation -> charged -> closed (with an outcome).
+    Needs case.transition (edge). InvalidTransition (409) otherwise. Audits."""
+    case = get_visible_case(actor, case_id, for_update=True)
+    if to not in CASE_TRANSITIONS[case.status]:
+        raise InvalidTransition(f"A case cannot go from {case.status.value} to {to.value}.")
+    previous, case.status = case.status, to
+    if to == CaseStatus.CLOSED:
+        case.outcome, case.closed_at = outcome, datetime.now(UTC)
+    flush_or_conflict()
+    audit.record(
+        actor,
+        "case.status_changed",
+        case,
+        previous=previous.value,
+        new=to.value,
+        outcome=outcome.value if outcome else None,
+        has_note=bool(note),
+    )
+    return case
+
+
+def assign(*, actor: User, case_id: int, assignee_id: int | None) -> Case:
+    """Assign (or unassign) a case of the actor's organisation. Needs case.assign (edge). Audits."""
+    case = get_visible_case(actor, case_id, for_update=True)
+    _check_assignee(actor, assignee_id, case.organisation_id)
+    case.assignee_id = assignee_id
+    flush_or_conflict()
+    audit.record(actor, "case.assigned", case, assignee_id=assignee_id)
+    return case
+
+
+def get_case(*, actor: User, case_id: int, include_identity: bool = False) -> Case:
+    """A case in scope; with include_identity, victims' identity is released and audited."""
+    case = get_visible_case(actor, case_id)
+    if include_identity:
+        victims.release_identity(actor=actor, case=case, victims=case.victims)
+    return case
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    page: int
+    per_page: int
+    total: int
+
+
+_SORTS = {
+    "received_on": (Case.received_on.asc(), Case.id.asc()),
+    "-received_on": (Case.received_on.desc(), Case.id.desc()),
+    "reference": (Case.reference.asc(),),
+    "-reference": (Case.reference.desc(),),
+    "updated_at": (Case.updated_at.asc(), Case.id.asc()),
+    "-updated_at": (Case.updated_at.desc(), Case.id.desc()),
+}
+
+
+def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
+    """Cases in the actor's scope, filtered, sorted and paginated (per_page at most 100)."""
+    query = scoped(actor)
+    if "status" in filters:
+        query = query.where(Case.status == filters["status"])
+    if "state" in filters:
+        query = query.where(Case.state_code == filters["state"])
+    if "assignee_id" in filters:
+        query = query.where(Case.assignee_id == filters["assignee_id"])
+    if "received_from" in filters:
+        query = query.where(Case.received_on >= filters["received_from"])
+    if "received_to" in filters:
+        query = query.where(Case.received_on <= filters["received_to"])
+    if "abuse_type" in filters:
+        query = query.where(Case.abuse_types.contains([filters["abuse_type"]]))
+    if "platform" in filters:
+        platform = filters["platform"]
+        query = query.where(or_(Case.contact_platform == platform, Case.moved_to_platforms.contains([platform])))
+    if "offence" in filters:
+        code = reference.normalise_offence_code(filters["offence"])
+        query = query.where(
+            exists()
+            .where(CaseOffence.case_id == Case.id)
+            .where(
+                CaseOffence.offence_code_id == select(OffenceCode.id).where(OffenceCode.code == code).scalar_subquery()
+            )
+        )
+    if "identifier_normalised" in filters:
+        qualifier, value = filters["identifier_normalised"]
+        match = (
+            exists()
+            .where(CaseIdentifier.case_id == Case.id)
+            .where(CaseIdentifier.identifier_id == Identifier.id)
+            .where(Identifier.kind == filters["identifier_kind"], Identifier.value == value)
+        )
+        if filters.get("qualifier") or qualifier:
+            match = match.where(Identifier.qualifier == qualifier)
+        query = query.where(match)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page, per_page = filters["page"], filters["per_page"]
+    items = db.session.scalars(
+        query.options(*SUMMARY_OPTIONS).order_by(*_SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return CasePage(list(items), page, per_page, total)

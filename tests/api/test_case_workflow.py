@@ -1,0 +1,193 @@
+"""Editing with optimistic concurrency, the status workflow, assignment, references, lists."""
+
+from __future__ import annotations
+
+import threading
+import pytest
+from sqlalchemy import event, select
+
+from casework.extensions import db
+from casework.models.audit import AuditEvent
+from casework.models.organisations import OrganisationKind
+from casework.models.users import Role
+from tests.helpers import ApiClient
+
+MINIMAL = {"intake_channel": "police_report", "received_on": "2026-04-01"}
+
+
+@pytest.fixture
+def unit(factory):  # type: ignore[no-untyped-def]
+    return factory.organisation(OrganisationKind.POLICE_UNIT, code="D11")
+
+
+@pytest.fixture
+def investigator(factory, make_client, unit):  # type: ignore[no-untyped-def]
+    user = factory.user(Role.INVESTIGATOR, unit)
+    client = make_client().as_user(user)
+    client.user = user
+    return client
+
+
+def open_case(client, **extra):  # type: ignore[no-untyped-def]
+    response = client.post("/api/v1/cases", json={**MINIMAL, **extra})
+    assert response.status_code == 201, response.get_json()
+    return response
+
+
+def test_references_are_sequential_per_organisation_and_year(investigator):
+    refs = [open_case(investigator).get_json()["reference"] for _ in range(3)]
+    refs.append(open_case(investigator, received_on="2025-12-31").get_json()["reference"])
+    assert refs == ["D11-2026-000001", "D11-2026-000002", "D11-2026-000003", "D11-2025-000001"]
+
+
+def test_patch_needs_the_version_and_a_stale_one_changes_nothing(investigator):
+    created = open_case(investigator)
+    case_id, etag = created.get_json()["id"], created.headers["ETag"]
+    assert etag == '"v1"'
+    missing = investigator.patch(f"/api/v1/cases/{case_id}", json={"notes": "x"})
+    assert missing.status_code == 422 and "version" in missing.get_json()["errors"]
+    first = investigator.patch(f"/api/v1/cases/{case_id}", json={"notes": "first"}, headers={"If-Match": etag})
+    assert first.status_code == 200 and first.headers["ETag"] == '"v2"'
+    stale = investigator.patch(f"/api/v1/cases/{case_id}", json={"notes": "second"}, headers={"If-Match": etag})
+    assert stale.status_code == 412
+    stale_body = investigator.patch(f"/api/v1/cases/{case_id}", json={"notes": "second", "version": 1})
+    assert stale_body.status_code == 409
+    assert investigator.get(f"/api/v1/cases/{case_id}").get_json()["notes"] == "first"
+
+
+def test_patch_rechecks_dates_against_stored_values(investigator):
+    created = open_case(investigator, incident_started_on="2026-03-01").get_json()
+    response = investigator.patch(
+        f"/api/v1/cases/{created['id']}", json={"received_on": "2026-02-01", "version": created["version"]}
+    )
+    assert response.status_code == 422 and "incident_started_on" in response.get_json()["errors"]
+
+
+def test_status_workflow_and_invalid_transitions(investigator):
+    case_id = open_case(investigator).get_json()["id"]
+    url = f"/api/v1/cases/{case_id}/transitions"
+    assert investigator.post(url, json={"to": "charged"}).status_code == 409
+    assert investigator.post(url, json={"to": "under_investigation"}).status_code == 200
+    assert investigator.post(url, json={"to": "closed"}).status_code == 422  # needs an outcome
+    assert investigator.post(url, json={"to": "charged"}).status_code == 200
+    closed = investigator.post(url, json={"to": "closed", "outcome": "convicted"})
+    assert closed.status_code == 200 and closed.get_json()["outcome"] == "convicted"
+    assert investigator.post(url, json={"to": "open"}).status_code == 409
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(case_id))).all()
+    assert actions.count("case.status_changed") == 3
+
+
+def test_supervisor_assigns_within_the_unit_only(factory, make_client, unit, investigator):
+    supervisor = make_client().as_user(factory.user(Role.SUPERVISOR, unit))
+    colleague = factory.user(Role.INVESTIGATOR, unit)
+    outsider = factory.user(Role.INVESTIGATOR)
+    case_id = open_case(supervisor).get_json()["id"]
+    ok = supervisor.post(f"/api/v1/cases/{case_id}/assignment", json={"assignee_id": colleague.id})
+    assert ok.status_code == 200 and ok.get_json()["assignee_id"] == colleague.id
+    bad = supervisor.post(f"/api/v1/cases/{case_id}/assignment", json={"assignee_id": outsider.id})
+    assert bad.status_code == 422
+    assert investigator.post(f"/api/v1/cases/{case_id}/assignment", json={"assignee_id": None}).status_code == 403
+
+
+def test_list_filters_sorts_and_paginates(investigator):
+    open_case(
+        investigator, state="MY-10", abuse_types=["financial_sextortion"], victims=[{}], offences=[{"code": "PC 383"}]
+    )
+    open_case(investigator, state="MY-14", contact_platform="telegram", received_on="2026-04-03")
+    open_case(
+        investigator,
+        received_on="2026-04-02",
+        identifiers=[{"kind": "email", "value": "Bad@Example.com"}],
+    )
+
+    def ids(query: str) -> list[str]:
+        body = investigator.get(f"/api/v1/cases?{query}").get_json()
+        return [c["reference"] for c in body["items"]]
+
+    assert ids("") == ["D11-2026-000002", "D11-2026-000003", "D11-2026-000001"]
+    assert ids("sort=received_on") == ["D11-2026-000001", "D11-2026-000003", "D11-2026-000002"]
+    assert ids("state=MY-10") == ["D11-2026-000001"]
+    assert ids("offence=pc%20383") == ["D11-2026-000001"]
+    assert ids("abuse_type=financial_sextortion") == ["D11-2026-000001"]
+    assert ids("platform=telegram") == ["D11-2026-000002"]
+    assert ids("identifier_kind=email&identifier=bad@example.COM") == ["D11-2026-000003"]
+    assert ids("received_from=2026-04-02&received_to=2026-04-02") == ["D11-2026-000003"]
+    page = investigator.get("/api/v1/cases?per_page=2&page=2").get_json()
+    assert page["total"] == 3 and len(page["items"]) == 1 and page["per_page"] == 2
+    assert investigator.get("/api/v1/cases?per_page=1000").status_code == 422
+
+
+def test_case_list_does_not_grow_queries_with_cases(investigator, app):
+    for _ in range(3):
+        open_case(investigator, victims=[{}, {}], offences=[{"code": "PC 383"}, {"code": "PC 506"}])
+
+    def count_queries() -> int:
+        seen = []
+
+        def record(*_args, **_kw):  # type: ignore[no-untyped-def]
+            seen.append(1)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            investigator.get("/api/v1/cases")
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(seen)
+
+    few = count_queries()
+    for _ in range(5):
+        open_case(investigator, victims=[{}], offences=[{"code": "PC 509"}])
+    assert count_queries() == few
+
+
+@pytest.mark.committing
+def test_concurrent_edits_one_wins_the_other_is_refused(app, factory):
+    unit = factory.organisation(OrganisationKind.POLICE_UNIT)
+    email = factory.user(Role.INVESTIGATOR, unit).email
+    db.session.commit()
+
+    client = browser_for(app, email)
+    case = client.post("/api/v1/cases", json=MINIMAL).get_json()
+    results: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def edit(note: str) -> None:
+        browser = browser_for(app, email)
+        barrier.wait()
+        response = browser.patch(f"/api/v1/cases/{case['id']}", json={"notes": note}, headers={"If-Match": '"v1"'})
+        results.append(response.status_code)
+
+    threads = [threading.Thread(target=edit, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 412]
+
+
+@pytest.mark.committing
+def test_concurrent_creation_never_duplicates_a_reference(app, factory):
+    unit = factory.organisation(OrganisationKind.POLICE_UNIT, code="CONC")
+    email = factory.user(Role.INVESTIGATOR, unit).email
+    db.session.commit()
+    refs: list[str] = []
+
+    def create() -> None:
+        browser = browser_for(app, email)
+        for _ in range(5):
+            refs.append(browser.post("/api/v1/cases", json=MINIMAL).get_json()["reference"])
+
+    threads = [threading.Thread(target=create) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(refs) == [f"CONC-2026-{n:06d}" for n in range(1, 21)]
+
+
+def browser_for(app, email: str) -> ApiClient:  # type: ignore[no-untyped-def]
+    client = ApiClient(app.test_client())
+    assert client.login(email).status_code == 200
+    return client
