@@ -23,8 +23,9 @@ def _load_user(user_id: str) -> User | None:
     session_id = session.get("sid")
     if not session_id or not user_id.isdigit():
         return None
-    user_session = auth.load_session(session_id, int(user_id))
-    db.session.commit()  # expiry (with its audit row) or last-seen touch, apart from the view's work
+    user_session, changed = auth.load_session(session_id, int(user_id))
+    if changed:
+        db.session.commit()  # expiry (with its audit row) or last-seen touch, apart from the view's work
     if user_session is None:
         session.clear()
         return None

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, insert, select, text
 
 from casework.extensions import db
 from casework.models.audit import AuditEvent
@@ -19,11 +19,6 @@ _AUDIT_LOCK_KEY = 0x4341_5345_4155_4454 & 0x7FFF_FFFF_FFFF_FFFF
 GENESIS = "0" * 64
 
 
-def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
-    payload = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
-
-
 def record(
     actor: Any | None,
     action: str,
@@ -33,16 +28,16 @@ def record(
     object_id: Any | None = None,
     outcome: str = "success",
     **details: Any,
-) -> AuditEvent:
+) -> None:
     """Append one audit event to the current transaction.
 
     `details` must never carry passwords, tokens or victim identity: ids and codes only.
+    The hash is computed by PostgreSQL from the previous row's hash in the same statement,
+    after taking the chain lock: two round trips per event.
     """
     if obj is not None:
         object_type = object_type or getattr(obj, "__audit_type__", None) or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
-    db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-    prev = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     fields: dict[str, Any] = {
         "occurred_at": datetime.now(UTC).isoformat(),
         "actor_id": getattr(actor, "id", None),
@@ -55,14 +50,24 @@ def record(
         "client_address": current_client_address(),
         "details": details,
     }
-    event = AuditEvent(
-        **{**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])},
-        prev_hash=prev,
-        hash=_digest(prev, fields),
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
+    previous = func.coalesce(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar_subquery(), GENESIS)
+    digest = func.encode(func.sha256(func.convert_to(previous.concat(_payload(fields)), "UTF8")), "hex")
+    db.session.execute(
+        insert(AuditEvent).values(
+            **{**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])},
+            prev_hash=previous,
+            hash=digest,
+        )
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
+
+
+def _payload(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + _payload(fields)).encode()).hexdigest()
 
 
 def verify_chain() -> int | None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from casework import passwords
 from casework.extensions import db
@@ -87,15 +88,16 @@ def login(email: str, password: str) -> LoginResult:
     return LoginResult(user, user_session)
 
 
-def load_session(session_id: str, user_id: int) -> UserSession | None:
-    """The live session for this cookie, or None when revoked, idle, too old or inactive.
+def load_session(session_id: str, user_id: int) -> tuple[UserSession | None, bool]:
+    """(the live session for this cookie or None, whether anything was changed).
 
-    Expired sessions are revoked on the spot. Touches last_seen_at at most once a minute.
+    None when revoked, idle, too old or the user is inactive; expired sessions are revoked on
+    the spot (changed). last_seen_at is touched at most once a minute (changed).
     """
     cfg = current_app.config
-    user_session = db.session.get(UserSession, session_id)
+    user_session = db.session.get(UserSession, session_id, options=[joinedload(UserSession.user)])
     if user_session is None or user_session.user_id != user_id or user_session.revoked_at:
-        return None
+        return None, False
     moment = now()
     expired = (
         moment - user_session.created_at > cfg["ABSOLUTE_TIMEOUT"]
@@ -104,10 +106,11 @@ def load_session(session_id: str, user_id: int) -> UserSession | None:
     if expired or not user_session.user.is_active:
         user_session.revoked_at = moment
         audit.record(user_session.user, "auth.session_expired", user_session.user)
-        return None
+        return None, True
     if (moment - user_session.last_seen_at).total_seconds() > _TOUCH_EVERY_SECONDS:
         user_session.last_seen_at = moment
-    return user_session
+        return user_session, True
+    return user_session, False
 
 
 def logout(actor: User, user_session: UserSession) -> None:

@@ -104,7 +104,13 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         assignee_id=assignee_id,
         created_by_id=actor.id,
         **{"moved_to_platforms": [], "abuse_types": [], **_columns(data)},
+        # Empty, not unloaded: a new case has nothing to lazy-load.
+        victims=[],
+        offences=[],
+        identifiers=[],
+        evidence=[],
     )
+    identifiers.attach(case, nested["identifiers"])  # before add(): one flush for the whole case
     db.session.add(case)
     by_key: dict[str, Victim] = {}
     for position, item in enumerate(nested["victims"], start=1):
@@ -115,7 +121,6 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         named = item.get("victims")
         linked = list(by_key.values()) if named is None else [by_key[k] for k in named]
         offences.build_offence(case, codes[reference.normalise_offence_code(item["code"])], item, linked)
-    identifiers.attach(case, nested["identifiers"])
     for item in nested["evidence"]:
         case.evidence.append(_build_evidence(actor, item))
     db.session.flush()
@@ -228,7 +233,7 @@ def transition(*, actor: User, case_id: int, to: CaseStatus, outcome: Any, note:
         case,
         previous=previous.value,
         new=to.value,
-        outcome=outcome.value if outcome else None,
+        case_outcome=outcome.value if outcome else None,
         has_note=bool(note),
     )
     return case

@@ -18,8 +18,10 @@ from casework.services import audit
 from casework.services.scoping import scoped_case_ids, visible_cases
 
 
-def upsert_identifiers(keys: Sequence[tuple[IdentifierKind, str, str]]) -> dict[tuple[IdentifierKind, str, str], int]:
-    """Ids for (kind, qualifier, value), inserting the missing ones in one statement."""
+def upsert_identifiers(
+    keys: Sequence[tuple[IdentifierKind, str, str]],
+) -> dict[tuple[IdentifierKind, str, str], Identifier]:
+    """Identifier rows for (kind, qualifier, value), inserting the missing ones in one statement."""
     unique = list(dict.fromkeys(keys))
     if not unique:
         return {}
@@ -27,8 +29,9 @@ def upsert_identifiers(keys: Sequence[tuple[IdentifierKind, str, str]]) -> dict[
     # A no-op update so RETURNING also yields rows that already existed.
     statement = statement.on_conflict_do_update(
         index_elements=["kind", "value", "qualifier"], set_={"kind": statement.excluded.kind}
-    ).returning(Identifier.id, Identifier.kind, Identifier.qualifier, Identifier.value)
-    return {(row.kind, row.qualifier, row.value): row.id for row in db.session.execute(statement)}
+    ).returning(Identifier)
+    rows = db.session.scalars(select(Identifier).from_statement(statement))
+    return {(row.kind, row.qualifier, row.value): row for row in rows}
 
 
 def attach(case: Case, items: Sequence[dict[str, Any]]) -> list[tuple[CaseIdentifier, bool]]:
@@ -37,20 +40,21 @@ def attach(case: Case, items: Sequence[dict[str, Any]]) -> list[tuple[CaseIdenti
     Returns (link, is_new) per input: the same identifier in the same role twice is one fact.
     """
     keys = [(item["kind"], *item["normalised"]) for item in items]
-    ids = upsert_identifiers(keys)
+    rows = upsert_identifiers(keys)
     existing = {(ci.identifier_id, ci.role): ci for ci in case.identifiers}
     result = []
     for item, key in zip(items, keys, strict=True):
         role: IdentifierRole = item.get("role") or IdentifierRole.CONTACT
-        link = existing.get((ids[key], role))
+        identifier = rows[key]
+        link = existing.get((identifier.id, role))
         if link is not None:
             result.append((link, False))
             continue
         link = CaseIdentifier(
-            identifier_id=ids[key], role=role, raw_value=item["value"], first_seen_on=item.get("first_seen_on")
+            identifier=identifier, role=role, raw_value=item["value"], first_seen_on=item.get("first_seen_on")
         )
         case.identifiers.append(link)
-        existing[(ids[key], role)] = link
+        existing[(identifier.id, role)] = link
         result.append((link, True))
     return result
 

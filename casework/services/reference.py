@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -111,6 +113,7 @@ def load_reference_data() -> dict[str, int]:
         agency["verified_on"] = date.fromisoformat(agency["verified_on"]) if agency["verified_on"] else None
     _upsert(Agency, agencies, "acronym")
     db.session.flush()
+    forget_cached_codes()
     return {
         "offence_codes": len(offences),
         "states": db.session.scalar(select(func.count()).select_from(State)) or 0,
@@ -133,11 +136,26 @@ def list_offence_codes() -> list[OffenceCode]:
     return list(db.session.scalars(select(OffenceCode).order_by(OffenceCode.severity_rank.desc(), OffenceCode.code)))
 
 
+# Reference tables change only through `flask seed reference`; a short per-process cache saves
+# several queries per case intake without serving stale codes for long.
+_CACHE_SECONDS = 300
+
+
+def _all_codes(model: Any) -> frozenset[str]:
+    cache = current_app.extensions.setdefault("casework.reference_codes", {})
+    cached = cache.get(model.__tablename__)
+    if cached is None or cached[0] < time.monotonic():
+        cached = (time.monotonic() + _CACHE_SECONDS, frozenset(db.session.scalars(select(model.code))))
+        cache[model.__tablename__] = cached
+    return cached[1]
+
+
+def forget_cached_codes() -> None:
+    current_app.extensions.pop("casework.reference_codes", None)
+
+
 def known_codes(model: Any, values: Iterable[str]) -> set[str]:
-    values = set(values)
-    if not values:
-        return set()
-    return set(db.session.scalars(select(model.code).where(model.code.in_(values))))
+    return set(values) & _all_codes(model)
 
 
 def require_known(field: str, model: Any, values: Iterable[str | None]) -> None:

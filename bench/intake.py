@@ -1,0 +1,305 @@
+"""Intake benchmark: cases created over HTTP (gunicorn, 2 workers) vs the same rows by raw psycopg2.
+
+    python -m bench.intake [--cases 400] [--clients 4] [--server-url postgresql://postgres@127.0.0.1/postgres]
+
+Each case has 2 victims, 3 identifiers and 3 offences (each offence linked to both victims).
+The API path: one POST /api/v1/cases per case, a logged-in session with CSRF, audit row and all.
+The baseline: the same rows in one psycopg2 transaction per case (reference counter, case,
+victims, identifier upserts, links, offences, offence-victim links, one audit row), run with the
+same number of concurrent clients. Prints cases/s for both and the ratio (target >= 40%).
+A fresh database `casework_bench_intake` is created on the server and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import secrets
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import psycopg2
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from casework import create_app
+from casework.extensions import db
+from casework.models.organisations import OrganisationKind
+from casework.models.users import Role
+from casework.services import organisations, reference, users
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "casework_bench_intake"
+PASSWORD = "intake timing passphrase 2026"
+
+
+def payload(i: int) -> dict[str, Any]:
+    """One realistic case; identifiers vary so some are new and some shared."""
+    return {
+        "intake_channel": "police_report",
+        "reported_to_police": True,
+        "received_on": "2026-03-01",
+        "incident_started_on": "2026-02-01",
+        "state": "MY-10",
+        "contact_platform": "instagram",
+        "moved_to_platforms": ["telegram"],
+        "abuse_types": ["financial_sextortion", "threat_to_distribute"],
+        "demands": {"money": True, "amount": "1000.00", "currency": "MYR"},
+        "payments": {"count": 2, "total": "2000.00", "currency": "MYR"},
+        "victims": [
+            {"key": "a", "gender": "female", "age_years": 22, "phone": f"+6012{1000000 + i:07d}"},
+            {"key": "b", "gender": "female", "age_years": 17},
+        ],
+        "identifiers": [
+            {"kind": "phone", "value": f"+6011{20000000 + i % 5000:08d}"},
+            {"kind": "bank_account", "value": f"{5620000000 + i % 3000}", "qualifier": "maybank"},
+            {"kind": "chat_group", "value": f"https://t.me/group{i % 700}", "role": "posting_location"},
+        ],
+        "offences": [
+            {"code": "PC 383", "victims": ["a", "b"]},
+            {"code": "PC 506", "victims": ["a", "b"]},
+            {"code": "CMA 233(1)", "victims": ["a", "b"]},
+        ],
+    }
+
+
+def prepare_database(server_url: str) -> str:
+    server = make_url(server_url)
+    admin = sa.create_engine(server.set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
+    admin.dispose()
+    return server.set(database=DB_NAME).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str) -> None:
+    admin = sa.create_engine(make_url(server_url).set(drivername="postgresql+psycopg2"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def setup_app_data(database_url: str, redis_url: str) -> None:
+    """Migrate, seed reference data, and create a police unit with one investigator."""
+    app = create_app({"CASEWORK_ENV": "development", "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        reference.load_reference_data()
+        org = organisations.create_organisation(
+            actor=None, name="Bench unit", kind=OrganisationKind.POLICE_UNIT, code="BEN"
+        )
+        users.create_user(
+            actor=None,
+            email="bench@example.test",
+            full_name="Bench",
+            role=Role.INVESTIGATOR,
+            organisation_id=org.id,
+            password=PASSWORD,
+        )
+        db.session.commit()
+        db.engine.dispose()
+
+
+class Session:
+    """A logged-in keep-alive HTTP client."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        status, body, headers = self.request(
+            "POST", "/api/v1/auth/login", {"email": "bench@example.test", "password": PASSWORD}
+        )
+        if status != 200:
+            raise RuntimeError(f"login failed: {status} {body}")
+        self.cookie = headers["Set-Cookie"].split(";", 1)[0]
+        self.csrf = json.loads(body)["csrf_token"]
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes, dict[str, str]]:
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "cookie", None):
+            headers |= {"Cookie": self.cookie, "X-CSRF-Token": self.csrf}
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        response = self.conn.getresponse()
+        return response.status, response.read(), dict(response.getheaders())
+
+
+def run_api(port: int, n: int, clients: int) -> float:
+    sessions = [Session(port) for _ in range(clients)]
+    counter = iter(range(n))
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def work(session: Session) -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            status, body, _ = session.request("POST", "/api/v1/cases", payload(i))
+            if status != 201:
+                errors.append(f"{status} {body[:200]!r}")
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(work, sessions))
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{len(errors)} API errors, first: {errors[0]}")
+    return n / elapsed
+
+
+RAW_SQL = {
+    "counter": "INSERT INTO case_counters (organisation_id, year, last_number) VALUES (%s, 2026, 1) "
+    "ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = case_counters.last_number + 1 "
+    "RETURNING last_number",
+    "case": "INSERT INTO cases (organisation_id, reference, year, number, intake_channel, reported_to_police, "
+    "received_on, incident_started_on, state_code, contact_platform, moved_to_platforms, abuse_types, demand_money, "
+    "demand_amount, demand_currency, demand_images, demand_acts, payments_count, payments_total, payments_currency, "
+    "has_minor_victim, status, assignee_id, created_by_id, version) VALUES (%s, %s, 2026, %s, 'police_report', true, "
+    "'2026-03-01', '2026-02-01', 'MY-10', 'instagram', ARRAY['telegram'], "
+    "ARRAY['financial_sextortion','threat_to_distribute'], true, 1000, 'MYR', false, false, 2, 2000, 'MYR', true, "
+    "'open', %s, %s, 1) RETURNING id",
+    "victim": "INSERT INTO victims (case_id, pseudonym, phone, gender, age_years, is_minor, phone_hash) "
+    "VALUES (%s, %s, %s, 'female', %s, %s, %s) RETURNING id",
+    "identifier": "INSERT INTO identifiers (kind, qualifier, value) VALUES (%s, %s, %s) "
+    "ON CONFLICT (kind, value, qualifier) DO UPDATE SET kind = EXCLUDED.kind RETURNING id",
+    "link": "INSERT INTO case_identifiers (case_id, identifier_id, role, raw_value) VALUES (%s, %s, %s, %s)",
+    "offence": "INSERT INTO case_offences (case_id, offence_code_id, status, attempted) "
+    "VALUES (%s, (SELECT id FROM offence_codes WHERE code = %s), 'suspected', false) RETURNING id",
+    "offence_victim": "INSERT INTO case_offence_victims (case_offence_id, victim_id) VALUES (%s, %s)",
+    "audit": "INSERT INTO audit_events (actor_id, organisation_id, action, object_type, object_id, outcome, details, "
+    "prev_hash, hash) VALUES (%s, %s, 'case.created', 'cases', %s, 'success', '{}', %s, %s)",
+}
+
+
+def raw_case(cur: Any, i: int, org_id: int, user_id: int) -> None:
+    data = payload(i)
+    cur.execute(RAW_SQL["counter"], (org_id,))
+    number = cur.fetchone()[0]
+    cur.execute(RAW_SQL["case"], (org_id, f"RAW-2026-{number:06d}", number, user_id, user_id))
+    case_id = cur.fetchone()[0]
+    victim_ids = []
+    for j, victim in enumerate(data["victims"]):
+        phone = victim.get("phone")
+        digest = hashlib.sha256(phone.encode()).hexdigest() if phone else None
+        cur.execute(
+            RAW_SQL["victim"],
+            (case_id, f"Victim {j + 1}", phone, victim["age_years"], victim["age_years"] < 18, digest),
+        )
+        victim_ids.append(cur.fetchone()[0])
+    for item in data["identifiers"]:
+        cur.execute(RAW_SQL["identifier"], (item["kind"], item.get("qualifier", "") or "", item["value"].lower()))
+        cur.execute(RAW_SQL["link"], (case_id, cur.fetchone()[0], item.get("role", "contact"), item["value"]))
+    for offence in data["offences"]:
+        cur.execute(RAW_SQL["offence"], (case_id, offence["code"]))
+        offence_id = cur.fetchone()[0]
+        for victim_id in victim_ids:
+            cur.execute(RAW_SQL["offence_victim"], (offence_id, victim_id))
+    cur.execute(RAW_SQL["audit"], (user_id, org_id, str(case_id), "0" * 64, secrets.token_hex(32)))
+
+
+def run_raw(dsn: str, n: int, clients: int, org_id: int, user_id: int) -> float:
+    counter = iter(range(100_000, 100_000 + n))
+    lock = threading.Lock()
+
+    def work(_: int) -> None:
+        conn = psycopg2.connect(dsn)
+        try:
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                with conn, conn.cursor() as cur:
+                    raw_case(cur, i, org_id, user_id)
+        finally:
+            conn.close()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(work, range(clients)))
+    return n / (time.perf_counter() - start)
+
+
+def wait_for(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become ready")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument(
+        "--server-url",
+        default=os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    parser.add_argument("--redis-url", default=os.environ.get("CASEWORK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args()
+
+    database_url = prepare_database(args.server_url)
+    env = {
+        **os.environ,
+        "CASEWORK_ENV": "development",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": args.redis_url,
+        "CASEWORK_QUEUE_PREFIX": "bench-",
+    }
+    setup_app_data(database_url, args.redis_url)
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT organisation_id, id FROM users WHERE email = 'bench@example.test'")
+        org_id, user_id = cur.fetchone()
+    gunicorn = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_for(args.port)
+        run_api(args.port, max(20, args.cases // 10), args.clients)  # warm-up
+        run_raw(dsn, max(20, args.cases // 10), args.clients, org_id, user_id)
+        api_rate = run_api(args.port, args.cases, args.clients)
+        raw_rate = run_raw(dsn, args.cases, args.clients, org_id, user_id)
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+        drop_database(args.server_url)
+    print(f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2")
+    print(f"API (HTTP, gunicorn): {api_rate:8.1f} cases/s")
+    print(f"raw psycopg2:         {raw_rate:8.1f} cases/s")
+    print(f"ratio API/raw:        {api_rate / raw_rate:8.1%}  (target >= 40%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
