@@ -248,6 +248,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--port", type=int, default=5099)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     parser.add_argument(
         "--server-url",
         default=os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -275,6 +276,8 @@ def main() -> int:
             "gunicorn",
             "-w",
             "2",
+            "--threads",
+            str(args.threads),
             "-b",
             f"127.0.0.1:{args.port}",
             "--log-level",
@@ -294,7 +297,7 @@ def main() -> int:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
         drop_database(args.server_url)
-    print(f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2")
+    print(f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2 x {args.threads} thread(s)")
     print(f"API (HTTP, gunicorn): {api_rate:8.1f} cases/s")
     print(f"raw psycopg2:         {raw_rate:8.1f} cases/s")
     print(f"ratio API/raw:        {api_rate / raw_rate:8.1%}  (target >= 40%)")
