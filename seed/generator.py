@@ -347,7 +347,9 @@ class _Generator:
         self.next_perpetrator = self.repeat_pool
         self.group_pool = max(5, n_cases // 400)
         self.mule_pool = max(10, n_cases // 100)
-        self.next_person = 1
+        # Person numbers (names, national ids) start at the first victim id: never more persons than
+        # victims, so a later run never re-creates an earlier run's people (and their hashes).
+        self.next_person = next_ids["victims"]
         self.recent_police_persons: deque[_Person] = deque(maxlen=5000)
         self.recent_ngo_persons: deque[_Person] = deque(maxlen=5000)
         self._dates: dict[int, str] = {}
@@ -847,15 +849,12 @@ def _load_organisations(cursor: Any, wanted: Sequence[int] | None) -> list[Organ
 
 
 def _next_ids(cursor: Any) -> dict[str, int]:
-    """First free id per table: past both the largest id and what the sequence has handed out."""
+    """First id to write per table: past the largest one. Not past the sequence, whose position
+    survives rollbacks, so that the same seed on the same data gives the same ids."""
     out = {}
     for table in SEQUENCED_TABLES:
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
-        largest = cursor.fetchone()[0]
-        cursor.execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
-        sequence = cursor.fetchone()[0]
-        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
-        out[table] = max(largest, cursor.fetchone()[0]) + 1
+        cursor.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+        out[table] = cursor.fetchone()[0]
     return out
 
 
