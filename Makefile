@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+BENCH_CASES ?= 1000000
 
 .PHONY: run test lint bench clean
 
@@ -17,6 +18,9 @@ run: $(BIN)/.installed  ## start the service with demo data (embedded DB/Redis u
 
 test: $(BIN)/.installed  ## the whole suite (CASEWORK_TEST_DATABASE_URL/REDIS_URL or embedded servers)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.installed  ## lookup benchmark on generated data (BENCH_CASES=20000 for a quick run)
+	$(BIN)/python -m bench.lookup --cases $(BENCH_CASES)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check casework reports seed bench tests

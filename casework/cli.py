@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from rq import Worker
 
@@ -13,6 +13,7 @@ from casework.extensions import db
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
 from casework.services import audit, demo, organisations, reference, users
+from seed import generator
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 orgs_cli = AppGroup("orgs", help="Manage organisations.")
@@ -156,6 +157,32 @@ def seed_reference() -> None:
 def seed_demo() -> None:
     """Reference data, demo organisations and one user per role (new passwords printed once)."""
     demo.seed_everything(echo=click.echo)
+
+
+@seed_cli.command("synthetic")
+@click.option("--cases", "n_cases", type=click.IntRange(min=1), required=True, help="How many cases to generate.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
+@click.option("--org", "org_codes", multiple=True, help="Owning organisation code (repeatable); default: all.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def seed_synthetic(n_cases: int, seed: int, org_codes: tuple[str, ...], progress: bool) -> None:
+    """Synthetic cases (fake people) for demos and benchmarks, written with COPY.
+
+    Creates the synthetic police units and NGOs (SYNPOL1.., SYNNGO1..) if missing; the cases go to
+    every active police unit and NGO, or to the --org ones. About a minute per 250,000 cases.
+    """
+    _run(demo.ensure_synthetic_organisations)
+    owners = _run(lambda: [organisations.get_by_code(code).id for code in org_codes]) or None
+    connection = db.session.connection().connection.driver_connection  # COPY needs the DB-API connection
+    counts = generator.generate(
+        connection,
+        n_cases,
+        identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        seed=seed,
+        organisations=owners,
+        progress=progress,
+    )
+    db.session.commit()
+    click.echo("synthetic data written: " + ", ".join(f"{table} {count}" for table, count in counts.items()))
 
 
 @click.command("worker")

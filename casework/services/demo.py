@@ -58,6 +58,27 @@ def seed_demo_accounts(echo: Callable[[str], None]) -> list[tuple[str, str]]:
     return created
 
 
+# Owners of generated cases (`flask seed synthetic`): police units and NGOs, clearly not real ones.
+SYNTHETIC_ORGANISATIONS = [
+    ("Synthetic police unit 1", OrganisationKind.POLICE_UNIT, "SYNPOL1"),
+    ("Synthetic police unit 2", OrganisationKind.POLICE_UNIT, "SYNPOL2"),
+    ("Synthetic police unit 3", OrganisationKind.POLICE_UNIT, "SYNPOL3"),
+    ("Synthetic NGO 1", OrganisationKind.NGO, "SYNNGO1"),
+    ("Synthetic NGO 2", OrganisationKind.NGO, "SYNNGO2"),
+]
+
+
+def ensure_synthetic_organisations() -> list[Organisation]:
+    """Create the missing synthetic police units and NGOs (audited); returns all of them. Flushes."""
+    found = []
+    for name, kind, code in SYNTHETIC_ORGANISATIONS:
+        organisation = db.session.scalar(select(Organisation).where(Organisation.code == code))
+        if organisation is None:
+            organisation = organisations.create_organisation(actor=None, name=name, kind=kind, code=code)
+        found.append(organisation)
+    return found
+
+
 def seed_everything(echo: Callable[[str], None]) -> None:
     """Reference data, then demo accounts; idempotent. Commits."""
     counts = reference.load_reference_data()
