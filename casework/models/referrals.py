@@ -7,7 +7,9 @@ was true when it was sent; later edits of the case (which may add data the victi
 to share) do not leak through. Withdrawing a consent stops further sharing: every referral
 relying on it has its snapshot erased (`shared = {}`, `shared_redacted_at` set) and its takedown
 items' addresses hidden from the recipient, who sees "consent withdrawn" instead. Draft referrals
-relying on it are withdrawn. The sender's organisation keeps ownership of the case throughout.
+relying on it are withdrawn. A sent referral the sender withdraws is erased the same way (completed
+and declined ones keep their snapshot: the recipient acted on it and answers for its records).
+The sender's organisation keeps ownership of the case throughout.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class Referral(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint("(status = 'completed') = (outcome IS NOT NULL)", name="completed_has_outcome"),
         CheckConstraint("(status = 'declined') = (decline_reason IS NOT NULL)", name="declined_has_reason"),
-        CheckConstraint("status = 'draft' OR sent_at IS NOT NULL", name="sent_has_time"),
+        CheckConstraint("status IN ('draft', 'withdrawn') OR sent_at IS NOT NULL", name="sent_has_time"),
         CheckConstraint("consent_id IS NOT NULL OR consent_override_reason IS NOT NULL", name="consent_or_override"),
         Index("ix_referrals_recipient_status", "recipient_organisation_id", "status"),
         Index("ix_referrals_sender_status", "sender_organisation_id", "status"),
@@ -204,7 +206,7 @@ class Referral(TimestampMixin, db.Model):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     # The snapshot of shared fields taken at send time (see the module docstring).
     shared: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    shared_redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shared_redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # erased: see above
 
     case: Mapped[Case] = relationship()
     consent: Mapped[Consent | None] = relationship()

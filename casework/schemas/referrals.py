@@ -133,7 +133,7 @@ class ReferralQuerySchema(BaseSchema):
     status = fields.Enum(ReferralStatus, by_value=True)
     agency = fields.String(validate=_ACRONYM)
     purpose = fields.Enum(ReferralPurpose, by_value=True)
-    case_id = Id()
+    case_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     overdue = fields.Boolean()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
@@ -391,11 +391,12 @@ class ReferralSummarySchema(BaseSchema):
         return getattr(referral, "_side", "recipient")
 
     def _consent(self, referral: Any) -> dict[str, Any]:
+        withdrawn_at = referral.consent.withdrawn_at if referral.consent else None
         return {
             "basis": "consent" if referral.consent_id else "override",
             "consent_id": referral.consent_id,
-            "withdrawn": referral.shared_redacted_at is not None,
-            "withdrawn_at": referral.shared_redacted_at.isoformat() if referral.shared_redacted_at else None,
+            "withdrawn": withdrawn_at is not None,
+            "withdrawn_at": withdrawn_at.isoformat() if withdrawn_at else None,
         }
 
     def _is_overdue(self, referral: Any) -> bool:
@@ -424,10 +425,15 @@ class ReferralSummarySchema(BaseSchema):
         return data
 
 
-class ReferralSchema(ReferralSummarySchema):
-    """One referral: the events, and for the recipient the shared data of its purpose."""
+class ReferralStateSchema(ReferralSummarySchema):
+    """A referral with its events: the answer to an action (no shared data)."""
 
     events = fields.List(fields.Nested(ReferralEventSchema))
+
+
+class ReferralSchema(ReferralStateSchema):
+    """One referral as read: for the recipient, with the shared data of its purpose."""
+
     shared = fields.Method("_shared", metadata={"description": "Recipient: the shared data; null once withdrawn"})
 
     def _shared(self, referral: Any) -> dict[str, Any] | None:

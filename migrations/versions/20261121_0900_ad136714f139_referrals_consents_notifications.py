@@ -79,7 +79,7 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.CheckConstraint("(status = 'completed') = (outcome IS NOT NULL)", name=op.f('ck_referrals_completed_has_outcome')),
     sa.CheckConstraint("(status = 'declined') = (decline_reason IS NOT NULL)", name=op.f('ck_referrals_declined_has_reason')),
-    sa.CheckConstraint("status = 'draft' OR sent_at IS NOT NULL", name=op.f('ck_referrals_sent_has_time')),
+    sa.CheckConstraint("status IN ('draft', 'withdrawn') OR sent_at IS NOT NULL", name=op.f('ck_referrals_sent_has_time')),
     sa.CheckConstraint('consent_id IS NOT NULL OR consent_override_reason IS NOT NULL', name=op.f('ck_referrals_consent_or_override')),
     sa.ForeignKeyConstraint(['agency_acronym'], ['agencies.acronym'], name=op.f('fk_referrals_agency_acronym_agencies')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_referrals_case_id_cases'), ondelete='CASCADE'),
