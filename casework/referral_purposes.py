@@ -146,11 +146,3 @@ PURPOSES: dict[ReferralPurpose, Purpose] = {
         ),
     )
 }
-
-
-def purpose(code: ReferralPurpose) -> Purpose:
-    return PURPOSES[code]
-
-
-def purposes_for_agency(acronym: str) -> list[ReferralPurpose]:
-    return [p.code for p in PURPOSES.values() if acronym in p.agencies]

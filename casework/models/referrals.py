@@ -74,8 +74,8 @@ class ReferralStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Sent and not finished: what deadlines apply to (completed, declined and withdrawn are final).
 OPEN_STATUSES = frozenset({ReferralStatus.SENT, ReferralStatus.ACKNOWLEDGED, ReferralStatus.IN_PROGRESS})
-FINAL_STATUSES = frozenset({ReferralStatus.COMPLETED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN})
 
 # Who moves a referral where: the sender sends and withdraws, the recipient works it.
 SENDER_TRANSITIONS: dict[ReferralStatus, frozenset[ReferralStatus]] = {

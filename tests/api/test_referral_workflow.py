@@ -6,17 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from casework.extensions import db
 from casework.models.audit import AuditEvent
+from casework.models.organisations import OrganisationKind
 from casework.models.referrals import Referral, ReferralEvent, TakedownItem
+from casework.models.users import Role
 from tests.referral_world import World
 
 
 @pytest.fixture
 def world(factory, make_client):  # type: ignore[no-untyped-def]
     return World(factory, make_client)
+
+
+POLICE_CASE = {"intake_channel": "referral", "received_on": "2026-06-10"}
 
 
 def url(referral: dict, action: str = "") -> str:
@@ -238,7 +243,8 @@ def test_police_case_is_linked_to_the_ngo_case_and_known_to_both(world, factory,
         | {"reported_to_police": True, "reported_to_police_on": "2026-06-10"},
     ).get_json()
     link = url(referral, "police-case")
-    assert supervisor.post(link, json={"police_case_id": police_case["id"]}).status_code == 409  # not acknowledged
+    too_early = world.caseworker.post(link, json={"police_case_id": police_case["id"]})
+    assert too_early.status_code == 409  # the sender links only once the unit has acknowledged
     world.police_liaison.post(url(referral, "acknowledge"), json={})
     assert world.police_liaison.post(link, json={"police_case_id": police_case["id"]}).status_code == 403
     other_unit_case = world.open_case(client=make_client().as_user(factory.user()))
@@ -268,9 +274,51 @@ def test_police_case_is_linked_to_the_ngo_case_and_known_to_both(world, factory,
     }
 
 
+def test_the_sender_may_link_a_case_of_the_unit_it_referred_to(world, factory, make_client):
+    case = world.open_case()
+    referral = world.refer(case, "PDRM", "police_report")
+    police_case = world.police_supervisor.post("/api/v1/cases", json=POLICE_CASE).get_json()
+    elsewhere = make_client().as_user(
+        factory.user(Role.INVESTIGATOR, factory.organisation(OrganisationKind.POLICE_UNIT))
+    )
+    other_case = elsewhere.post("/api/v1/cases", json=POLICE_CASE).get_json()
+    world.police_liaison.post(url(referral, "acknowledge"), json={})
+    link = url(referral, "police-case")
+    wrong = world.caseworker.post(link, json={"police_case_id": other_case["id"]})
+    assert wrong.status_code == 422 and "police_case_id" in wrong.get_json()["errors"]
+    assert world.caseworker.post(link, json={"police_case_id": police_case["id"]}).status_code == 200
+    assert world.caseworker.get(f"/api/v1/cases/{case['id']}").get_json()["police_case_id"] == police_case["id"]
+
+
 def test_only_police_report_referrals_link_a_police_case(world):
     case = world.open_case()
     referral = world.refer(case, "JBG", "legal_aid")
     world.jbg_liaison.post(url(referral, "acknowledge"), json={})
     response = world.caseworker.post(url(referral, "police-case"), json={"police_case_id": case["id"]})
     assert response.status_code == 409
+
+
+def test_referral_lists_do_not_grow_queries_with_referrals(world, app):
+    case = world.open_case()
+    world.consent(case, "JBG", "legal_aid")
+    world.consent(case, "MCMC", "takedown")
+
+    def queries(client) -> int:  # type: ignore[no-untyped-def]
+        seen: list[int] = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *_args, **_kw: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/api/v1/referrals").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    world.refer(case, "MCMC", "takedown", consent=False)
+    world.refer(case, "JBG", "legal_aid", consent=False)
+    few = queries(world.caseworker), queries(world.mcmc_liaison)
+    for _ in range(3):
+        world.refer(case, "MCMC", "takedown", consent=False)
+        world.refer(case, "JBG", "legal_aid", consent=False)
+    assert (queries(world.caseworker), queries(world.mcmc_liaison)) == few
