@@ -10,15 +10,17 @@ from rq import Worker
 from casework import queue
 from casework.errors import DomainError
 from casework.extensions import db
+from casework.jobs import referrals as referral_jobs
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import audit, demo, organisations, reference, users
+from casework.services import audit, demo, organisations, reference, referrals, users
 from seed import generator
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 orgs_cli = AppGroup("orgs", help="Manage organisations.")
 audit_cli = AppGroup("audit", help="Inspect the audit trail.")
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
+referrals_cli = AppGroup("referrals", help="Referral housekeeping.")
 
 
 def _run(action):  # type: ignore[no-untyped-def]
@@ -185,15 +187,24 @@ def seed_synthetic(n_cases: int, seed: int, org_codes: tuple[str, ...], progress
     click.echo("synthetic data written: " + ", ".join(f"{table} {count}" for table, count in counts.items()))
 
 
+@referrals_cli.command("mark-overdue")
+def mark_overdue() -> None:
+    """Mark overdue referrals and notify (for cron; the worker also runs it on a schedule)."""
+    counts = _run(referrals.mark_overdue)
+    click.echo(f"overdue referrals marked: {counts}")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--with-scheduler/--no-scheduler", default=True)
 def worker(burst: bool, with_scheduler: bool) -> None:
     """Run an RQ worker on every queue, inside the app context."""
     queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
+    if with_scheduler:
+        referral_jobs.schedule_next_scan()  # the scan then keeps itself scheduled
     Worker(queues, connection=queue.connection()).work(burst=burst, with_scheduler=with_scheduler)
 
 
 def init_app(app: Flask) -> None:
-    for group in (users_cli, orgs_cli, audit_cli, seed_cli, worker):
+    for group in (users_cli, orgs_cli, audit_cli, seed_cli, referrals_cli, worker):
         app.cli.add_command(group)

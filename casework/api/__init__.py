@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from flask import Flask
 
-from casework.api import auth, cases, docs, health, identifiers, organisations, reference, users
+from casework.api import (
+    auth,
+    case_referrals,
+    cases,
+    docs,
+    health,
+    identifiers,
+    notifications,
+    organisations,
+    reference,
+    referrals,
+    users,
+)
 from casework.extensions import api
 
 
 def register(app: Flask) -> None:
-    for module in (auth, users, organisations, cases, identifiers, reference):
+    for module in (auth, users, organisations, cases, identifiers, reference, referrals, notifications):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
+    api.register_blueprint(case_referrals.blp, url_prefix="/api/v1/cases")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

@@ -3,8 +3,10 @@
 from casework.models.audit import AuditEvent
 from casework.models.cases import Case, CaseCounter, CaseOffence, Evidence, Victim, case_offence_victims
 from casework.models.identifiers import CaseIdentifier, Identifier
+from casework.models.notifications import Notification, NotificationKind
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.reference import AbuseType, Agency, OffenceCode, Platform, State
+from casework.models.referrals import Consent, Referral, ReferralEvent, TakedownItem
 from casework.models.users import Role, User, UserSession
 
 __all__ = [
@@ -15,14 +17,20 @@ __all__ = [
     "CaseCounter",
     "CaseIdentifier",
     "CaseOffence",
+    "Consent",
     "Evidence",
     "Identifier",
+    "Notification",
+    "NotificationKind",
     "OffenceCode",
     "Organisation",
     "OrganisationKind",
     "Platform",
+    "Referral",
+    "ReferralEvent",
     "Role",
     "State",
+    "TakedownItem",
     "User",
     "UserSession",
     "Victim",

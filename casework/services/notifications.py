@@ -1,0 +1,110 @@
+"""Notifications to users about referrals: who is told, idempotent creation, reading them.
+
+Messages carry ids, codes and dates only, never victim data: they are shown in lists and may
+be mirrored to e-mail later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from casework.errors import NotFound
+from casework.extensions import db
+from casework.models.cases import Case
+from casework.models.notifications import Notification, NotificationKind
+from casework.models.referrals import Referral
+from casework.models.users import Role, User
+
+# On the receiving side: those who work the inbox (liaisons) and supervisors (police units
+# receiving police-report referrals may have no liaison).
+RECIPIENT_ROLES = (Role.LIAISON, Role.SUPERVISOR)
+
+
+def _active(user_ids: Iterable[int | None]) -> list[int]:
+    wanted = {u for u in user_ids if u is not None}
+    if not wanted:
+        return []
+    return sorted(db.session.scalars(select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))))
+
+
+def sender_user_ids(referral: Referral) -> list[int]:
+    """Whoever sent the referral (or drafted it) and the case's assignee."""
+    assignee = db.session.scalar(select(Case.assignee_id).where(Case.id == referral.case_id))
+    return _active([referral.sent_by_id or referral.created_by_id, assignee])
+
+
+def recipient_user_ids(referral: Referral) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .where(
+                User.organisation_id == referral.recipient_organisation_id,
+                User.is_active.is_(True),
+                User.role.in_(RECIPIENT_ROLES),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def notify(user_ids: Iterable[int], kind: NotificationKind, referral: Referral, message: str) -> int:
+    """Create one notification per user; a (user, kind, referral) that exists is left alone, so
+    callers may run twice. Returns how many were new."""
+    rows = [
+        {"user_id": user_id, "kind": kind, "referral_id": referral.id, "message": message}
+        for user_id in dict.fromkeys(user_ids)
+    ]
+    if not rows:
+        return 0
+    statement = (
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["user_id", "kind", "referral_id"])
+        .returning(Notification.id)
+    )
+    return len(db.session.execute(statement).all())
+
+
+def describe(referral: Referral) -> str:
+    return f"Referral {referral.id} ({referral.purpose.value} to {referral.agency_acronym})"
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    items: list[Notification]
+    page: int
+    per_page: int
+    total: int
+    unread: int
+
+
+def list_notifications(*, actor: User, filters: dict[str, Any]) -> NotificationPage:
+    """The actor's own notifications, newest first. Needs notifications.read (edge)."""
+    mine = select(Notification).where(Notification.user_id == actor.id)
+    query = mine.where(Notification.read_at.is_(None)) if filters.get("unread") else mine
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    unread = db.session.scalar(select(func.count()).select_from(mine.where(Notification.read_at.is_(None)).subquery()))
+    page, per_page = filters["page"], filters["per_page"]
+    items = db.session.scalars(
+        query.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return NotificationPage(list(items), page, per_page, total, unread or 0)
+
+
+def mark_read(*, actor: User, notification_id: int) -> Notification:
+    """Mark one of the actor's notifications read (idempotent). NotFound for anyone else's."""
+    notification = db.session.scalar(
+        select(Notification).where(Notification.id == notification_id, Notification.user_id == actor.id)
+    )
+    if notification is None:
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = datetime.now(UTC)
+        db.session.flush()
+    return notification
