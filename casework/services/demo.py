@@ -5,16 +5,19 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from casework.extensions import db
+from casework.models.cases import Case
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.users import Role, User
 from casework.services import organisations, reference, users
+from seed import generator
 
 DEMO_ORGANISATIONS = [
     ("PDRM D11 Sexual, Women and Child Investigations (demo)", OrganisationKind.POLICE_UNIT, "D11", None),
-    ("Women's Aid Organisation (demo)", OrganisationKind.NGO, "WAO", None),
+    ("Women's Aid Organisation (demo)", OrganisationKind.NGO, "WAO", "WAO"),  # also receives counselling referrals
     ("MCMC takedown desk (demo)", OrganisationKind.AGENCY, "MCMC", "MCMC"),
     ("Legal Aid Department (demo)", OrganisationKind.AGENCY, "JBG", "JBG"),
 ]
@@ -79,9 +82,29 @@ def ensure_synthetic_organisations() -> list[Organisation]:
     return found
 
 
+DEMO_CASES = 300
+
+
+def seed_demo_cases(echo: Callable[[str], None]) -> None:
+    """A small synthetic case load for the demo police unit and NGO, once (fake people only)."""
+    owners = [organisations.get_by_code(code).id for code in ("D11", "WAO")]
+    if db.session.scalar(select(func.count()).select_from(Case).where(Case.organisation_id.in_(owners))):
+        return
+    connection = db.session.connection().connection.driver_connection  # COPY needs the DB-API connection
+    generator.generate(
+        connection,
+        DEMO_CASES,
+        identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        organisations=owners,
+        progress=False,
+    )
+    echo(f"demo cases: {DEMO_CASES} synthetic cases for D11 and WAO")
+
+
 def seed_everything(echo: Callable[[str], None]) -> None:
-    """Reference data, then demo accounts; idempotent. Commits."""
+    """Reference data, demo accounts and demo cases; idempotent. Commits."""
     counts = reference.load_reference_data()
     echo(f"reference data: {counts}")
     seed_demo_accounts(echo)
+    seed_demo_cases(echo)
     db.session.commit()
