@@ -62,6 +62,10 @@ CANDIDATE_INDEXES: dict[str, list[str]] = {
         "CREATE INDEX bench_only_cases_org_status_received"
         " ON cases (organisation_id, status, received_on DESC, id DESC)"
     ],
+    "cases_org_status_state_received": [
+        "CREATE INDEX bench_only_cases_org_status_state_received"
+        " ON cases (organisation_id, status, state_code, received_on DESC, id DESC)"
+    ],
     "cases_org_received_id": [
         "CREATE INDEX bench_only_cases_org_received_id ON cases (organisation_id, received_on DESC, id DESC)"
     ],
