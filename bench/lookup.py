@@ -14,7 +14,8 @@ EXPLAIN (ANALYZE, BUFFERS) of the slowest sample of each query is summarised to 
 are used; a sequential scan of `cases` prints a WARNING and makes the exit status 1.
 
 --try-index NAME creates one of CANDIDATE_INDEXES in the bench database only (labelled BENCH-ONLY;
-the schema itself changes only through migrations) and measures again, to show its effect.
+the schema itself changes only through migrations) and measures again, to show its effect; each
+candidate is measured alone and removed afterwards. --reuse measures an existing bench database.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import psycopg2
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import exists, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -51,18 +53,32 @@ TARGET_P95_MS = 20.0
 PAGE = 25  # case list page size
 LOOKUP_LIMIT = 100  # cases shown for one identifier
 
-# Indexes that may help, created only in the bench database with --try-index (never a migration).
-CANDIDATE_INDEXES = {
-    "cases_org_status_received": (
+# Candidate indexes, created only in the bench database with --try-index (never a migration), each
+# measured on its own. The last one also needs a column: the case's offence code ids denormalised
+# onto cases (as has_minor_victim is), so one GIN index answers "offence X and abuse type Y".
+BENCH_ONLY_COLUMN = "bench_only_offence_code_ids"
+CANDIDATE_INDEXES: dict[str, list[str]] = {
+    "cases_org_status_received": [
         "CREATE INDEX bench_only_cases_org_status_received"
         " ON cases (organisation_id, status, received_on DESC, id DESC)"
-    ),
-    "cases_org_received_id": (
+    ],
+    "cases_org_status_state_received": [
+        "CREATE INDEX bench_only_cases_org_status_state_received"
+        " ON cases (organisation_id, status, state_code, received_on DESC, id DESC)"
+    ],
+    "cases_org_received_id": [
         "CREATE INDEX bench_only_cases_org_received_id ON cases (organisation_id, received_on DESC, id DESC)"
-    ),
-    "case_offences_code_case": (
+    ],
+    "case_offences_code_case": [
         "CREATE INDEX bench_only_case_offences_code_case ON case_offences (offence_code_id, case_id)"
-    ),
+    ],
+    "cases_offence_code_ids_gin": [
+        f"ALTER TABLE cases ADD COLUMN {BENCH_ONLY_COLUMN} integer[]",
+        f"UPDATE cases c SET {BENCH_ONLY_COLUMN} = x.codes FROM (SELECT case_id, array_agg(offence_code_id) AS codes"
+        " FROM case_offences GROUP BY case_id) x WHERE x.case_id = c.id",
+        "VACUUM FULL cases",  # the UPDATE rewrote every row: compact again, as a fresh load would be
+        f"CREATE INDEX bench_only_cases_abuse_offences ON cases USING gin (abuse_types, {BENCH_ONLY_COLUMN})",
+    ],
 }
 
 
@@ -144,6 +160,33 @@ def orm_offence_filter(session: Session, p: dict[str, Any]) -> list[Any]:
         .limit(PAGE)
     )
     return list(session.scalars(statement).all())
+
+
+def orm_offence_filter_denormalised(session: Session, p: dict[str, Any]) -> list[Any]:
+    """(c) as above through the bench-only array column (cases_offence_code_ids_gin)."""
+    codes = sa.column(BENCH_ONLY_COLUMN, postgresql.ARRAY(sa.Integer))
+    statement = (
+        select(Case)
+        .where(
+            Case.organisation_id == p["org"],
+            codes.contains([p["code_id"]]),
+            Case.abuse_types.contains([p["abuse"]]),
+        )
+        .order_by(Case.received_on.desc(), Case.id.desc())
+        .limit(PAGE)
+    )
+    return list(session.scalars(statement).all())
+
+
+RAW_OFFENCE_FILTER_DENORMALISED = f"""
+SELECT c.*, o.id, o.name, o.kind, o.code
+FROM cases c JOIN organisations o ON o.id = c.organisation_id
+WHERE c.organisation_id = %(org)s
+  AND c.{BENCH_ONLY_COLUMN} @> ARRAY[%(code_id)s]::integer[]
+  AND c.abuse_types @> %(abuse_array)s::varchar[]
+ORDER BY c.received_on DESC, c.id DESC
+LIMIT {PAGE}
+"""
 
 
 RAW_OFFENCE_FILTER = f"""
@@ -352,16 +395,36 @@ def prepare(app: Flask) -> None:
         db.session.commit()
 
 
-def drop_bench_indexes(dsn: str) -> None:
+def drop_bench_objects(dsn: str) -> None:
+    """Remove what --try-index added, so each candidate is measured on its own."""
     connection = psycopg2.connect(dsn)
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'bench_only_%'")
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SELECT count(*) FROM cases")
-        print(f"reusing {DATABASE}: {cursor.fetchone()[0]:,} cases", flush=True)
+        cursor.execute("SELECT 1 FROM information_schema.columns WHERE column_name = %s", (BENCH_ONLY_COLUMN,))
+        if cursor.fetchone():
+            cursor.execute(f"ALTER TABLE cases DROP COLUMN {BENCH_ONLY_COLUMN}")
+            cursor.execute("VACUUM FULL cases")
+            cursor.execute("ANALYZE cases")
     connection.close()
+
+
+def try_index(dsn: str, name: str) -> None:
+    drop_bench_objects(dsn)
+    print(f"\nBENCH-ONLY candidate {name!r} (bench database only, not in the migrations):")
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        for statement in CANDIDATE_INDEXES[name]:
+            print(f"  {statement}")
+            cursor.execute(statement)
+        cursor.execute("ANALYZE cases")
+        cursor.execute("ANALYZE case_offences")
+    connection.close()
+    print(f"  built in {time.perf_counter() - began:.1f} s")
 
 
 def vacuum_analyze(dsn: str) -> float:
@@ -446,7 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         url = make_url(server).set(drivername="postgresql+psycopg2", database=DATABASE).render_as_string(False)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         app = build_app(url)
-        drop_bench_indexes(dsn)
+        drop_bench_objects(dsn)
+        print(f"reusing {DATABASE}", flush=True)
     else:
         url = create_database(server)
         dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -478,16 +542,20 @@ def main(argv: list[str] | None = None) -> int:
     ok = run_queries(app, dsn, shapes, args.warmup)
 
     for name in args.try_index:
-        print(f"\nBENCH-ONLY index (not in the migrations): {CANDIDATE_INDEXES[name]}")
-        connection = psycopg2.connect(dsn)
-        connection.autocommit = True
-        began = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute(CANDIDATE_INDEXES[name])
-            cursor.execute("ANALYZE cases; ANALYZE case_offences")
-        connection.close()
-        print(f"built in {time.perf_counter() - began:.1f} s")
-        ok = run_queries(app, dsn, shapes, args.warmup) and ok
+        try_index(dsn, name)
+        tried = shapes
+        if name == "cases_offence_code_ids_gin":
+            tried = shapes + [
+                QueryShape(
+                    "c' same via BENCH-ONLY array",
+                    orm_offence_filter_denormalised,
+                    RAW_OFFENCE_FILTER_DENORMALISED,
+                    params["offence"],
+                )
+            ]
+        ok = run_queries(app, dsn, tried, args.warmup) and ok
+    if args.try_index:
+        drop_bench_objects(dsn)
 
     with app.app_context():
         db.engine.dispose()
