@@ -23,8 +23,9 @@ What it makes, per case (see the constants below for the exact weights):
 
 Nothing here is real. Victims are "Synthetic Person N" with national ids "SYN000000123" and e-mail
 addresses under example.com; perpetrator handles start with "syn". The victims' `national_id_hash`
-and `phone_hash` are HMAC-SHA256 (hex) of the normalised national id (upper-case letters and digits)
-and the E.164 phone under the key passed in, so the same synthetic person recurs across police and
+and `phone_hash` are the app's own identity hash (`casework.services.victims.identity_hash`) of
+the normalised national id (upper-case letters and digits) and the E.164 phone under the key
+passed in, so the same synthetic person recurs across police and
 NGO cases the way real victims do. Output is deterministic for a given seed (and starting database).
 
 The generator bypasses the services on purpose (no audit rows): it is for test, demo and benchmark
@@ -35,8 +36,6 @@ something else writes cases to the same database.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import queue
 import random
@@ -50,6 +49,8 @@ from typing import Any
 
 import psycopg2
 from tqdm import tqdm
+
+from casework.services.victims import identity_hash
 
 NULL = r"\N"  # COPY text format
 T, F = "t", "f"
@@ -388,8 +389,9 @@ class _Generator:
         self.ids[table] = value + 1
         return value
 
-    def hash(self, text: str) -> str:
-        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+    def hash(self, kind: str, text: str) -> str:
+        """The app's own victim hash, so generated people match real records the same way."""
+        return identity_hash(self.key, kind, text)
 
     # -- people
 
@@ -760,8 +762,8 @@ class _Generator:
             age = self.age(person, received)
             income = str(self.rng.randrange(12, 97) * 1000) if not police and self.chance(0.4) else NULL
             contact = "Synthetic: text only, evenings" if self.chance(0.2) else NULL
-            nid_hash = self.hash(person.national_id) if person.national_id else NULL
-            phone_hash = self.hash(person.phone) if person.phone else NULL
+            nid_hash = self.hash("national_id", person.national_id) if person.national_id else NULL
+            phone_hash = self.hash("phone", person.phone) if person.phone else NULL
             chunk.lines["victims"].append(
                 f"{victim_id}\t{case_id}\t{FLOWERS[position % len(FLOWERS)]}-{person.number}\t"
                 f"Synthetic Person {person.number}\t{person.national_id or NULL}\t{self.day(person.born)}\t"

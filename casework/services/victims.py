@@ -23,10 +23,14 @@ from casework.services import audit
 IDENTITY_FIELDS = ("full_name", "national_id", "date_of_birth", "phone", "email", "safe_contact_instructions")
 
 
-def keyed_hash(kind: str, value: str) -> str:
-    """HMAC-SHA256 under the server's identity key: equal inputs match, nothing is revealed."""
-    key = current_app.config["IDENTITY_HASH_KEY"].encode()
+def identity_hash(key: bytes, kind: str, value: str) -> str:
+    """HMAC-SHA256 of a normalised identity value (kind: national_id or phone), hex."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hash(kind: str, value: str) -> str:
+    """The identity hash under the server's key: equal inputs match, nothing is revealed."""
+    return identity_hash(current_app.config["IDENTITY_HASH_KEY"].encode(), kind, value)
 
 
 def normalise_national_id(raw: str) -> str:

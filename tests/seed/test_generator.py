@@ -176,9 +176,9 @@ def test_victims_recur_between_police_and_ngo_cases_by_keyed_hash(owners):
     _generate()
     police_ids = tuple(o.id for o in owners["police"])
     national_id, digest = _sql("SELECT national_id, national_id_hash FROM victims WHERE national_id IS NOT NULL")[0]
-    assert digest == hmac.new(KEY, national_id.encode(), hashlib.sha256).hexdigest()
+    assert digest == hmac.new(KEY, f"national_id:{national_id}".encode(), hashlib.sha256).hexdigest()
     phone, digest = _sql("SELECT phone, phone_hash FROM victims WHERE phone IS NOT NULL")[0]
-    assert digest == hmac.new(KEY, phone.encode(), hashlib.sha256).hexdigest()
+    assert digest == hmac.new(KEY, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
     overlap = _one(
         "SELECT count(*) FROM (SELECT coalesce(national_id_hash, phone_hash) h FROM victims v JOIN cases c ON"
         " c.id = v.case_id WHERE c.organisation_id IN %(ids)s INTERSECT SELECT coalesce(national_id_hash,"
