@@ -165,7 +165,8 @@ CASE_COLUMNS = (
     " moved_to_platforms, abuse_types, demand_money, demand_amount, demand_currency, demand_images, demand_acts,"
     " demand_notes, payments_count, payments_total, payments_currency, material_released, risk_immediate_danger,"
     " risk_threat_of_exposure, risk_evidence_held, risk_self_harm, risk_notes, has_minor_victim, status, outcome,"
-    " closed_at, assignee_id, created_by_id, notes, police_case_id, version, created_at, updated_at"
+    " closed_at, assignee_id, created_by_id, notes, police_case_id, version, created_at, updated_at,"
+    " offence_code_ids"
 )
 VICTIM_COLUMNS = (
     "id, case_id, pseudonym, full_name, national_id, date_of_birth, phone, email, safe_contact_instructions,"
@@ -736,7 +737,8 @@ class _Generator:
             f"{flag(story.material_released)}\t{flag(r[0])}\t{flag(r[1])}\t{flag(r[2])}\t{flag(r[3])}\t{NULL}\t"
             f"{flag(bool(minors))}\t{status}\t{outcome or NULL}\t{closed_at}\t{assignee}\t{created_by}\t"
             f"Synthetic case\t{police_case[0] if police_case else NULL}\t1\t{created}\t"
-            f"{closed_at if closed_day is not None else created}"
+            f"{closed_at if closed_day is not None else created}\t"
+            f"{{{','.join(str(self.offence_ids[code]) for code, _ in story.offences)}}}"
         )
         victim_ids = self.write_victims(chunk, case_id, story, received, police, created)
         self.write_offences(chunk, case_id, story, victim_ids, police, status, outcome, created)

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import policies
 from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
 from casework.extensions import db
-from casework.models.cases import CASE_TRANSITIONS, Case, CaseOffence, CaseStatus, Evidence, Victim
+from casework.models.cases import CASE_TRANSITIONS, Case, CaseStatus, Evidence, Victim
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.reference import AbuseType, OffenceCode, Platform, State
 from casework.models.users import Role, User
@@ -103,7 +103,7 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         status=CaseStatus.OPEN,
         assignee_id=assignee_id,
         created_by_id=actor.id,
-        **{"moved_to_platforms": [], "abuse_types": [], **_columns(data)},
+        **{"moved_to_platforms": [], "abuse_types": [], "offence_code_ids": [], **_columns(data)},
         # Empty, not unloaded: a new case has nothing to lazy-load.
         victims=[],
         offences=[],
@@ -295,13 +295,8 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
         query = query.where(or_(Case.contact_platform == platform, Case.moved_to_platforms.contains([platform])))
     if "offence" in filters:
         code = reference.normalise_offence_code(filters["offence"])
-        query = query.where(
-            exists()
-            .where(CaseOffence.case_id == Case.id)
-            .where(
-                CaseOffence.offence_code_id == select(OffenceCode.id).where(OffenceCode.code == code).scalar_subquery()
-            )
-        )
+        code_id = db.session.scalar(select(OffenceCode.id).where(OffenceCode.code == code))
+        query = query.where(Case.offence_code_ids.contains([code_id or 0]))
     if "identifier_normalised" in filters:
         qualifier, value = filters["identifier_normalised"]
         match = (

@@ -22,6 +22,7 @@ def build_offence(case: Case, code: OffenceCode, data: dict[str, Any], linked: S
         victims=list(linked),
     )
     case.offences.append(offence)
+    case.offence_code_ids = [*(case.offence_code_ids or []), code.id]
     return offence
 
 

@@ -192,3 +192,15 @@ def browser_for(app, email: str) -> ApiClient:  # type: ignore[no-untyped-def]
     client = ApiClient(app.test_client())
     assert client.login(email).status_code == 200
     return client
+
+
+def test_offence_code_ids_follow_the_offences(investigator):
+    from casework.models.cases import Case, CaseOffence
+
+    case_id = open_case(investigator, victims=[{}], offences=[{"code": "PC 376(1)"}]).get_json()["id"]
+    investigator.post(f"/api/v1/cases/{case_id}/offences", json={"code": "PC 383"})
+    stored = db.session.scalar(select(Case.offence_code_ids).where(Case.id == case_id))
+    recorded = db.session.scalars(
+        select(CaseOffence.offence_code_id).where(CaseOffence.case_id == case_id).order_by(CaseOffence.id)
+    ).all()
+    assert stored == list(recorded) and len(stored) == 2

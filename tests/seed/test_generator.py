@@ -276,3 +276,13 @@ def test_cli_creates_synthetic_organisations_and_cases(app_ctx):
         len(codes) == 40 and any(c.startswith("SYNPOL") for c in codes) and any(c.startswith("SYNNGO") for c in codes)
     )
     assert db.session.scalar(select(func.count()).select_from(Victim)) >= 40
+
+
+def test_cases_carry_their_offence_code_ids(owners):
+    _generate()
+    assert _one("SELECT count(*) FROM cases WHERE cardinality(offence_code_ids) > 0") == N
+    mismatched = _sql(
+        "SELECT count(*) FROM cases c WHERE c.offence_code_ids IS DISTINCT FROM "
+        "(SELECT array_agg(offence_code_id ORDER BY id) FROM case_offences o WHERE o.case_id = c.id)"
+    )
+    assert mismatched == [(0,)]
