@@ -1,0 +1,422 @@
+"""The counting rules as SQL (SQLAlchemy Core), so PostgreSQL computes a report's aggregates over a
+million cases instead of Python loading them.
+
+Each builder takes a ``ReportFilter`` and returns a ``Select``; ``aggregates_from_database`` runs
+them on a connection and returns the same ``Aggregates`` that ``reports.aggregates.from_records``
+computes in Python (the tests hold the two equal). Tables are declared here in the few columns the
+queries read, so this module needs no Flask and no ORM. The rules follow ``reports.counting``,
+``reports.scope`` and ``reports.dimensions`` exactly: counted once (police_case_id), known to
+(police / NGO), UNKNOWN for missing values, most serious by rank then code (byte order, "C"
+collation, like Python), margins as distinct counts via GROUPING SETS.
+
+Result columns:
+  offence_counts_query -> group_value, code, severity_rank, title, most_serious, involving, offences, victims
+  case_counts_query    -> row_value, column_value, cases
+  repeat_links_query   -> case_id, identifier_id, kind
+  list_counts_query    -> police, ngo, both
+NULL in group_value, code, row_value or column_value marks the margin over all values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from reports.aggregates import Aggregates, period_dimension
+from reports.counting import CaseCountRow, OffenceCountRow, sort_case_rows, sort_offence_rows
+from reports.dimensions import AGE_BANDS, PAYMENT_BUCKETS, PERIODS, UNKNOWN, VICTIM_LEVEL, Dimension
+from reports.estimates import ListCounts
+from reports.perpetrators import IdentifierLink, summarise
+from reports.scope import ReportFilter
+
+_metadata = sa.MetaData()
+
+organisations = sa.Table("organisations", _metadata, sa.Column("id", sa.Integer), sa.Column("kind", sa.Text))
+cases = sa.Table(
+    "cases",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("organisation_id", sa.Integer),
+    sa.Column("intake_channel", sa.Text),
+    sa.Column("reported_to_police", sa.Boolean),
+    sa.Column("police_case_id", sa.Integer),
+    sa.Column("received_on", sa.Date),
+    sa.Column("incident_started_on", sa.Date),
+    sa.Column("state_code", sa.Text),
+    sa.Column("contact_platform", sa.Text),
+    sa.Column("moved_to_platforms", ARRAY(sa.Text)),
+    sa.Column("abuse_types", ARRAY(sa.Text)),
+    sa.Column("has_minor_victim", sa.Boolean),
+    sa.Column("payments_count", sa.Integer),
+    sa.Column("material_released", sa.Boolean),
+)
+victims = sa.Table(
+    "victims",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("gender", sa.Text),
+    sa.Column("age_years", sa.Integer),
+    sa.Column("national_id_hash", sa.Text),
+    sa.Column("phone_hash", sa.Text),
+)
+offence_codes = sa.Table(
+    "offence_codes",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("code", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("severity_rank", sa.Integer),
+)
+case_offences = sa.Table(
+    "case_offences",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("offence_code_id", sa.Integer),
+)
+case_offence_victims = sa.Table(
+    "case_offence_victims",
+    _metadata,
+    sa.Column("case_offence_id", sa.Integer),
+    sa.Column("victim_id", sa.Integer),
+)
+identifiers = sa.Table("identifiers", _metadata, sa.Column("id", sa.Integer), sa.Column("kind", sa.Text))
+case_identifiers = sa.Table(
+    "case_identifiers",
+    _metadata,
+    sa.Column("case_id", sa.Integer),
+    sa.Column("identifier_id", sa.Integer),
+)
+
+_PERIOD_FORMATS = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
+_TEXT_ARRAY = ARRAY(sa.Text)
+
+
+def _text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """Enum columns compared and returned as text."""
+    return sa.cast(value, sa.Text)
+
+
+def _bands(value: ColumnElement[Any], bands: tuple[tuple[str, int, int | None], ...]) -> ColumnElement[str]:
+    whens = [
+        (value >= low if high is None else sa.and_(value >= low, value <= high), sa.literal(name, sa.Text))
+        for name, low, high in bands
+    ]
+    return sa.case(*whens, else_=sa.literal(UNKNOWN, sa.Text))
+
+
+def _case_cte(counted_once: bool) -> sa.CTE:
+    """One row per case with what filters and dimensions read (the counted-once rule applied or not)."""
+    linking = cases.alias("linking")
+    linking_org = organisations.alias("linking_org")
+    linked = (
+        sa.select(linking.c.police_case_id)
+        .select_from(linking.join(linking_org, linking_org.c.id == linking.c.organisation_id))
+        .where(linking.c.police_case_id.is_not(None), _text(linking_org.c.kind) == "ngo")
+        .distinct()
+        .cte("linked")
+    )
+    kind = _text(organisations.c.kind)
+    police = sa.or_(kind == "police_unit", cases.c.reported_to_police, cases.c.police_case_id.is_not(None))
+    ngo = sa.or_(kind == "ngo", linked.c.police_case_id.is_not(None))
+    known_to = sa.case(
+        (sa.and_(police, ngo), "police_and_ngo"), (police, "police_only"), (ngo, "ngo_only"), else_="other"
+    )
+    query = sa.select(
+        cases.c.id.label("case_id"),
+        kind.label("organisation_kind"),
+        _text(cases.c.intake_channel).label("intake_channel"),
+        cases.c.received_on,
+        cases.c.incident_started_on.label("incident_on"),
+        cases.c.state_code.label("state"),
+        cases.c.contact_platform,
+        cases.c.moved_to_platforms,
+        cases.c.abuse_types,
+        cases.c.has_minor_victim.label("has_minor"),
+        cases.c.payments_count,
+        cases.c.material_released,
+        known_to.label("known_to"),
+    ).select_from(
+        cases.join(organisations, organisations.c.id == cases.c.organisation_id).outerjoin(
+            linked, linked.c.police_case_id == cases.c.id
+        )
+    )
+    if counted_once:
+        query = query.where(cases.c.police_case_id.is_(None))
+    return query.cte("all_cases" if counted_once else "all_records")
+
+
+def _single_value(dimension: Dimension, s: sa.CTE) -> ColumnElement[str]:
+    """The value of a single-valued dimension for a row of the case CTE."""
+    if dimension in PERIODS:
+        basis, unit = PERIODS[dimension]
+        day = s.c.received_on if basis == "received" else s.c.incident_on
+        return sa.func.coalesce(sa.func.to_char(day, _PERIOD_FORMATS[unit]), UNKNOWN)
+    if dimension is Dimension.STATE:
+        return sa.func.coalesce(s.c.state, UNKNOWN)
+    if dimension is Dimension.MINOR:
+        return sa.case((s.c.has_minor, "minor"), else_="no_minor")
+    if dimension is Dimension.ORGANISATION_KIND:
+        return s.c.organisation_kind
+    if dimension is Dimension.INTAKE_CHANNEL:
+        return s.c.intake_channel
+    if dimension is Dimension.KNOWN_TO:
+        return s.c.known_to
+    if dimension is Dimension.PAYMENTS:
+        return _bands(s.c.payments_count, PAYMENT_BUCKETS)
+    if dimension is Dimension.MATERIAL_RELEASED:
+        return sa.case(
+            (s.c.material_released.is_(None), UNKNOWN), (s.c.material_released, "released"), else_="not_released"
+        )
+    raise ValueError(f"{dimension} is multi-valued")
+
+
+def _victim_value(dimension: Dimension, v: sa.FromClause) -> ColumnElement[str]:
+    if dimension is Dimension.GENDER:
+        return sa.func.coalesce(_text(v.c.gender), UNKNOWN)
+    if dimension is Dimension.AGE_BAND:
+        return _bands(v.c.age_years, AGE_BANDS)
+    raise ValueError(f"{dimension} is not a victim-level dimension")
+
+
+def dimension_values(dimension: Dimension, s: sa.CTE) -> sa.Select[Any]:
+    """(case_id, value) for every value each case of ``s`` takes on the dimension (UNKNOWN if none)."""
+    if dimension in (Dimension.PLATFORM, Dimension.ABUSE_TYPE):
+        if dimension is Dimension.PLATFORM:
+            values = sa.func.array_prepend(s.c.contact_platform, s.c.moved_to_platforms)
+        else:
+            values = s.c.abuse_types
+        values = sa.cast(sa.func.array_remove(values, None), _TEXT_ARRAY)
+        values = sa.case(
+            (sa.func.coalesce(sa.func.cardinality(values), 0) == 0, sa.cast(array([UNKNOWN]), _TEXT_ARRAY)),
+            else_=values,
+        )
+        return sa.select(s.c.case_id, sa.func.unnest(values).label("value")).distinct()
+    if dimension in VICTIM_LEVEL:
+        v = victims.alias("dimension_victims")
+        return (
+            sa.select(s.c.case_id, sa.func.coalesce(_victim_value(dimension, v), UNKNOWN).label("value"))
+            .select_from(s.outerjoin(v, v.c.case_id == s.c.case_id))
+            .distinct()
+        )
+    return sa.select(s.c.case_id, _single_value(dimension, s).label("value"))
+
+
+def scope_cte(report_filter: ReportFilter, *, counted_once: bool = True) -> sa.CTE:
+    """The cases a report counts: the counted-once rule, then the filter (see ``reports.scope``)."""
+    base = _case_cte(counted_once)
+    conditions: list[ColumnElement[bool]] = []
+    day = base.c.received_on if report_filter.date_basis == "received" else base.c.incident_on
+    if report_filter.date_from:
+        conditions.append(day >= report_filter.date_from)
+    if report_filter.date_to:
+        conditions.append(day <= report_filter.date_to)
+    for dimension, allowed in sorted(report_filter.only.items()):
+        values = sorted(allowed)
+        if dimension in (Dimension.PLATFORM, Dimension.ABUSE_TYPE) or dimension in VICTIM_LEVEL:
+            found = dimension_values(dimension, base).correlate(None).subquery()
+            conditions.append(base.c.case_id.in_(sa.select(found.c.case_id).where(found.c.value.in_(values))))
+        else:
+            conditions.append(_single_value(dimension, base).in_(values))
+    return sa.select(base).where(*conditions).cte("scope" if counted_once else "scope_records")
+
+
+def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = None) -> sa.Select[Any]:
+    """Rules (a)-(d) per offence code and value of ``by``, with margins."""
+    s = scope_cte(report_filter)
+    co_table = case_offences
+    rank_order = (offence_codes.c.severity_rank.desc(), offence_codes.c.code.collate("C"))
+    co = (
+        sa.select(
+            co_table.c.id.label("co_id"),
+            co_table.c.case_id,
+            offence_codes.c.code,
+            offence_codes.c.severity_rank,
+            offence_codes.c.title,
+            (sa.func.row_number().over(partition_by=co_table.c.case_id, order_by=rank_order) == 1).label("is_ms"),
+        )
+        .select_from(co_table.join(offence_codes, offence_codes.c.id == co_table.c.offence_code_id))
+        .where(co_table.c.case_id.in_(sa.select(s.c.case_id)))
+        .cte("scoped_offences")
+    )
+    code_cols = (co.c.code, co.c.severity_rank, co.c.title)
+    no_group = sa.cast(sa.null(), sa.Text)
+
+    def grouped(group: ColumnElement[Any] | None) -> tuple[ColumnElement[Any], Any]:
+        if group is None:
+            return no_group, sa.func.grouping_sets(sa.tuple_(*code_cols), sa.tuple_())
+        sets = sa.func.grouping_sets(sa.tuple_(group, *code_cols), sa.tuple_(*code_cols), sa.tuple_(group), sa.tuple_())
+        return group, sets
+
+    zero = sa.cast(sa.literal(0), sa.BigInteger)
+    groups = dimension_values(by, s).cte("groups") if by is not None else None
+    case_source: sa.FromClause = co
+    if groups is not None:
+        case_source = co.join(groups, groups.c.case_id == co.c.case_id)
+    group, sets = grouped(groups.c.value if groups is not None else None)
+    case_level = (
+        sa.select(
+            group.label("group_value"),
+            *code_cols,
+            sa.func.count(sa.distinct(co.c.case_id)).filter(co.c.is_ms).label("most_serious"),
+            sa.func.count(sa.distinct(co.c.case_id)).label("involving"),
+            sa.func.count(sa.distinct(co.c.co_id)).label("offences"),
+            zero.label("victims"),
+        )
+        .select_from(case_source)
+        .group_by(sets)
+    )
+
+    cov = case_offence_victims
+    victim_source = co.join(cov, cov.c.case_offence_id == co.c.co_id)
+    if by in VICTIM_LEVEL:
+        v = victims.alias("offence_victims")
+        victim_source = victim_source.join(v, v.c.id == cov.c.victim_id)
+        group, sets = grouped(_victim_value(by, v))  # type: ignore[arg-type]
+    elif groups is not None:
+        victim_source = victim_source.join(groups, groups.c.case_id == co.c.case_id)
+        group, sets = grouped(groups.c.value)
+    else:
+        group, sets = grouped(None)
+    victim_level = (
+        sa.select(
+            group.label("group_value"),
+            *code_cols,
+            zero.label("most_serious"),
+            zero.label("involving"),
+            zero.label("offences"),
+            sa.func.count(sa.distinct(sa.tuple_(co.c.co_id, cov.c.victim_id))).label("victims"),
+        )
+        .select_from(victim_source)
+        .group_by(sets)
+    )
+
+    both = sa.union_all(case_level, victim_level).subquery("counts")
+    keys = (both.c.group_value, both.c.code, both.c.severity_rank, both.c.title)
+    return sa.select(
+        *keys,
+        *(
+            sa.cast(sa.func.sum(both.c[name]), sa.BigInteger).label(name)
+            for name in ("most_serious", "involving", "offences", "victims")
+        ),
+    ).group_by(*keys)
+
+
+def case_counts_query(
+    report_filter: ReportFilter, rows: Dimension | None = None, columns: Dimension | None = None
+) -> sa.Select[Any]:
+    """Distinct cases per (row value, column value), with margins."""
+    s = scope_cte(report_filter)
+    source: sa.FromClause = s
+    picked: list[ColumnElement[Any]] = []
+    labels = []
+    for name, dimension in (("row_value", rows), ("column_value", columns)):
+        if dimension is None:
+            labels.append(sa.cast(sa.null(), sa.Text).label(name))
+            continue
+        values = dimension_values(dimension, s).cte(f"{name}s")
+        source = source.join(values, values.c.case_id == s.c.case_id)
+        labels.append(values.c.value.label(name))
+        picked.append(values.c.value)
+    query = sa.select(*labels, sa.func.count(sa.distinct(s.c.case_id)).label("cases")).select_from(source)
+    if len(picked) == 2:
+        return query.group_by(
+            sa.func.grouping_sets(sa.tuple_(*picked), sa.tuple_(picked[0]), sa.tuple_(picked[1]), sa.tuple_())
+        )
+    if picked:
+        return query.group_by(sa.func.grouping_sets(sa.tuple_(picked[0]), sa.tuple_()))
+    return query
+
+
+def repeat_links_query(report_filter: ReportFilter, min_cases: int = 2) -> sa.Select[Any]:
+    """(case, identifier, kind) for identifiers named in ``min_cases`` or more counted cases."""
+    s = scope_cte(report_filter)
+    ci = case_identifiers
+    in_scope = ci.c.case_id.in_(sa.select(s.c.case_id))
+    repeated = (
+        sa.select(ci.c.identifier_id)
+        .where(in_scope)
+        .group_by(ci.c.identifier_id)
+        .having(sa.func.count(sa.distinct(ci.c.case_id)) >= min_cases)
+    )
+    return (
+        sa.select(ci.c.case_id, ci.c.identifier_id, _text(identifiers.c.kind).label("kind"))
+        .select_from(ci.join(identifiers, identifiers.c.id == ci.c.identifier_id))
+        .where(in_scope, ci.c.identifier_id.in_(repeated))
+        .group_by(ci.c.case_id, ci.c.identifier_id, identifiers.c.kind)
+    )
+
+
+def list_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
+    """Distinct matchable victims known to police, to NGOs and to both (each organisation's own
+    records: the counted-once rule is not applied), for the capture-recapture estimate."""
+    s = scope_cte(report_filter, counted_once=False)
+    match = sa.func.coalesce(victims.c.national_id_hash, victims.c.phone_hash)
+    hashes = (
+        sa.select(
+            match.label("match_hash"),
+            sa.func.bool_or(s.c.organisation_kind == "police_unit").label("police"),
+            sa.func.bool_or(s.c.organisation_kind == "ngo").label("ngo"),
+        )
+        .select_from(victims.join(s, s.c.case_id == victims.c.case_id))
+        .where(match.is_not(None))
+        .group_by(match)
+        .subquery("hashes")
+    )
+    return sa.select(
+        sa.func.count().filter(hashes.c.police).label("police"),
+        sa.func.count().filter(hashes.c.ngo).label("ngo"),
+        sa.func.count().filter(sa.and_(hashes.c.police, hashes.c.ngo)).label("both"),
+    )
+
+
+def offence_rows(result: Any) -> list[OffenceCountRow]:
+    return sort_offence_rows(
+        OffenceCountRow(
+            group=r.group_value,
+            code=r.code,
+            severity_rank=r.severity_rank,
+            title=r.title,
+            most_serious=r.most_serious,
+            involving=r.involving,
+            offences=r.offences,
+            victims=r.victims,
+        )
+        for r in result
+    )
+
+
+def case_rows(result: Any) -> list[CaseCountRow]:
+    return sort_case_rows(CaseCountRow(r.row_value, r.column_value, r.cases) for r in result)
+
+
+def aggregates_from_database(
+    connection: Connection, report_filter: ReportFilter | None = None, group_by: Dimension | None = None
+) -> Aggregates:
+    """Every aggregate of a report, computed by PostgreSQL (a handful of grouped queries)."""
+    report_filter = report_filter or ReportFilter()
+    run = connection.execute
+    lists = run(list_counts_query(report_filter)).one()
+    links = [IdentifierLink(r.case_id, r.identifier_id, r.kind) for r in run(repeat_links_query(report_filter))]
+    return Aggregates(
+        report_filter=report_filter,
+        group_by=group_by,
+        offences=tuple(offence_rows(run(offence_counts_query(report_filter)))),
+        offences_by=tuple(offence_rows(run(offence_counts_query(report_filter, group_by)))) if group_by else (),
+        cases_by_period=tuple(
+            case_rows(run(case_counts_query(report_filter, period_dimension(report_filter), Dimension.KNOWN_TO)))
+        ),
+        cases_by=tuple(case_rows(run(case_counts_query(report_filter, group_by, Dimension.KNOWN_TO))))
+        if group_by
+        else (),
+        payments=tuple(
+            case_rows(run(case_counts_query(report_filter, Dimension.PAYMENTS, Dimension.MATERIAL_RELEASED)))
+        ),
+        repeat=summarise(links),
+        lists=ListCounts(lists.police, lists.ngo, lists.both),
+    )
