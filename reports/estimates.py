@@ -73,7 +73,8 @@ def chapman(counts: ListCounts, *, min_overlap: int = MIN_OVERLAP, z: float = Z_
     if min(n1, n2, m) < 0 or m > min(n1, n2):
         raise ValueError(f"inconsistent list counts: n1={n1}, n2={n2}, m={m}")
     if m < min_overlap:
-        reason = f"only {m} victims are known to both police and an NGO; at least {min_overlap} are needed"
+        # The reason must not state m itself: it may be a small count.
+        reason = f"fewer than {min_overlap} victims are known to both police and an NGO (matched by keyed hash)"
         return PopulationEstimate(counts, True, reason, None, None, None, None)
     estimate = (n1 + 1) * (n2 + 1) / (m + 1) - 1
     variance = (n1 + 1) * (n2 + 1) * (n1 - m) * (n2 - m) / ((m + 1) ** 2 * (m + 2))
