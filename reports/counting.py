@@ -116,6 +116,7 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
                     if offence is top:
                         most[group, code].add(case.case_id)
             for victim_id in offence.victim_ids:
+                victim_groups_of: tuple[str | None, ...]
                 if by in VICTIM_LEVEL:
                     victim_groups_of = (None, victim_groups.get(victim_id, UNKNOWN))
                 else:

@@ -93,6 +93,17 @@ def _months(date_from: date | None, date_to: date | None, seen: Iterable[str]) -
     return months
 
 
+def _column(rows: Sequence[Row], index: int) -> list[Hashable]:
+    """The figures of one column of the rows (every one of them a count)."""
+    keys = []
+    for row in rows:
+        cell = row.cells[index]
+        if not isinstance(cell, Figure):
+            raise TypeError(f"column {index} of row {row.labels!r} is not a count")
+        keys.append(cell.key)
+    return keys
+
+
 class _Builder:
     def __init__(self, agg: Aggregates) -> None:
         self.agg = agg
@@ -147,7 +158,7 @@ class _Builder:
         for value in self.known_to:
             figure = self.cases(where((Dimension.KNOWN_TO, value)), overall.get((None, value), 0))
             rows.append(Row((label(value),), (figure, Share(figure.key, total.key))))
-        self.book.adds_up(total.key, [r.cells[0].key for r in rows])  # type: ignore[union-attr]
+        self.book.adds_up(total.key, _column(rows, 0))
         rows.append(Row(("All cases",), (total, None), is_total=True, in_charts=False))
         self.tables.append(
             TableSpec(
@@ -245,8 +256,8 @@ class _Builder:
         self.book.adds_up(grand.key, [c.key for c in column_totals])
         if additive_down:
             for index, column_total in enumerate(column_totals):
-                self.book.adds_up(column_total.key, [r.cells[index].key for r in rows])  # type: ignore[union-attr]
-            self.book.adds_up(grand.key, [r.cells[-1].key for r in rows])  # type: ignore[union-attr]
+                self.book.adds_up(column_total.key, _column(rows, index))
+            self.book.adds_up(grand.key, _column(rows, -1))
         rows.append(Row(("All cases",), (*column_totals, grand), is_total=True, in_charts=False))
         note = "" if additive_down else " A case counts under each of its values, so rows do not add up to the total."
         return TableSpec(
@@ -303,7 +314,7 @@ class _Builder:
                 rows.append(Row((None, "No offence recorded"), (*no_offence, no_offence_total), in_charts=False))
                 totals = [self.cases(where((by, g)), cases_in.get((g, None), 0)) for g in values]
                 for index, column_total in enumerate(totals):
-                    self.book.adds_up(column_total.key, [row.cells[index].key for row in rows])  # type: ignore[union-attr]
+                    self.book.adds_up(column_total.key, _column(rows, index))
                 grand = self.cases(where(), self.total_cases)
                 if single:
                     self.book.adds_up(grand.key, [t.key for t in totals])
@@ -317,7 +328,7 @@ class _Builder:
             elif measure == "victims":
                 totals = [self.get(offence_key("victims", None, where((by, g)))) for g in values]
                 for index, column_total in enumerate(totals):
-                    self.book.adds_up(column_total.key, [row.cells[index].key for row in rows])  # type: ignore[union-attr]
+                    self.book.adds_up(column_total.key, _column(rows, index))
                 grand_victims = Figure(offence_key("victims", None, where()))
                 if victims_add_up:
                     self.book.adds_up(grand_victims.key, [t.key for t in totals])
@@ -343,7 +354,8 @@ class _Builder:
         material = [*ORDER[Dimension.MATERIAL_RELEASED], UNKNOWN]
         buckets = list(ORDER[Dimension.PAYMENTS])
         grand = self.cases(where(), self.total_cases)
-        rows, keys = [], {}
+        rows: list[Row] = []
+        keys: dict[str, list[Hashable]] = {}
         for bucket in buckets:
             parts = [
                 self.cases(
@@ -355,12 +367,12 @@ class _Builder:
             self.book.adds_up(row_total.key, [p.key for p in parts])
             keys[bucket] = [p.key for p in parts] + [row_total.key]
             rows.append(Row((label(bucket),), (*parts, row_total, Share(row_total.key, grand.key))))
-        paid = []
+        paid: list[Figure] = []
         for index, m in enumerate([*material, None]):
             key = ("paid", where((Dimension.MATERIAL_RELEASED, m)))
-            parts = [keys[b][index] for b in buckets if b != "none"]
-            paid.append(self.book.add(key, sum(self.book.values[p] for p in parts), total=True))
-            self.book.adds_up(key, parts)
+            paid_parts = [keys[b][index] for b in buckets if b != "none"]
+            paid.append(self.book.add(key, sum(self.book.values[p] for p in paid_parts), total=True))
+            self.book.adds_up(key, paid_parts)
         rows.append(Row(("Paid at least once",), (*paid, Share(paid[-1].key, grand.key)), in_charts=False))
         totals = [self.cases(where((Dimension.MATERIAL_RELEASED, m)), found.get((None, m), 0)) for m in material]
         for index, column_total in enumerate([*totals, grand]):
@@ -393,7 +405,7 @@ class _Builder:
                 )
             )
         identifiers_total = self.book.add(("repeat_identifiers", None), sum(repeat.identifiers.values()), total=True)
-        self.book.adds_up(identifiers_total.key, [r.cells[0].key for r in rows])  # type: ignore[union-attr]
+        self.book.adds_up(identifiers_total.key, _column(rows, 0))
         cases_total = self.book.add(("repeat_cases", None), repeat.cases_total, total=True)
         rows.append(Row(("All kinds",), (identifiers_total, cases_total), is_total=True, in_charts=False))
         self.tables.append(
@@ -417,8 +429,8 @@ class _Builder:
                 )
             )
         groups_total = self.book.add(("case_groups", None), sum(g for g, _ in repeat.groups.values()), total=True)
-        self.book.adds_up(groups_total.key, [r.cells[0].key for r in rows])  # type: ignore[union-attr]
-        self.book.adds_up(cases_total.key, [r.cells[1].key for r in rows])  # type: ignore[union-attr]
+        self.book.adds_up(groups_total.key, _column(rows, 0))
+        self.book.adds_up(cases_total.key, _column(rows, 1))
         rows.append(Row(("All groups",), (groups_total, cases_total), is_total=True, in_charts=False))
         self.tables.append(
             TableSpec(

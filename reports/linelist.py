@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import astuple, dataclass, fields
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -98,7 +98,7 @@ def line_list_rows(cases: Iterable[ScopedCase], key: bytes) -> Iterator[LineList
         raise ValueError("the export key must be at least 16 random bytes")
     for scoped in cases:
         case = scoped.case
-        common = {
+        common: dict[str, Any] = {
             "case_key": case_key(case.case_id, key),
             "received_month": period(case.received_on, "month"),
             "incident_month": period(case.incident_on, "month"),
@@ -112,7 +112,8 @@ def line_list_rows(cases: Iterable[ScopedCase], key: bytes) -> Iterator[LineList
             "material_released": next(iter(case_values(scoped, Dimension.MATERIAL_RELEASED))),
         }
         if not case.offences:
-            yield LineListRow(**common, **dict.fromkeys(HEADERS.keys() - common.keys()))  # type: ignore[arg-type]
+            empty: dict[str, Any] = dict.fromkeys(HEADERS.keys() - common.keys())  # the offence columns
+            yield LineListRow(**common, **empty)
             continue
         victims = {v.victim_id: v for v in case.victims}
         top = most_serious(case.offences)
@@ -201,7 +202,7 @@ def write_line_list(
         if progress and total_rows and written % progress_every == 0:
             progress(min(written / total_rows, 0.99))
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{written + 1}"
-    workbook.save(output)  # type: ignore[arg-type]
+    workbook.save(output)
     if progress:
         progress(1.0)
     return written

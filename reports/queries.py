@@ -187,14 +187,15 @@ def _victim_value(dimension: Dimension, v: sa.FromClause) -> ColumnElement[str]:
 def dimension_values(dimension: Dimension, s: sa.CTE) -> sa.Select[Any]:
     """(case_id, value) for every value each case of ``s`` takes on the dimension (UNKNOWN if none)."""
     if dimension in (Dimension.PLATFORM, Dimension.ABUSE_TYPE):
-        if dimension is Dimension.PLATFORM:
-            values = sa.func.array_prepend(s.c.contact_platform, s.c.moved_to_platforms)
-        else:
-            values = s.c.abuse_types
-        values = sa.cast(sa.func.array_remove(values, None), _TEXT_ARRAY)
+        raw: ColumnElement[Any] = (
+            sa.func.array_prepend(s.c.contact_platform, s.c.moved_to_platforms)
+            if dimension is Dimension.PLATFORM
+            else s.c.abuse_types
+        )
+        present = sa.cast(sa.func.array_remove(raw, None), _TEXT_ARRAY)
         values = sa.case(
-            (sa.func.coalesce(sa.func.cardinality(values), 0) == 0, sa.cast(array([UNKNOWN]), _TEXT_ARRAY)),
-            else_=values,
+            (sa.func.coalesce(sa.func.cardinality(present), 0) == 0, sa.cast(array([UNKNOWN]), _TEXT_ARRAY)),
+            else_=present,
         )
         return sa.select(s.c.case_id, sa.func.unnest(values).label("value")).distinct()
     if dimension in VICTIM_LEVEL:
@@ -277,7 +278,7 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
     if by in VICTIM_LEVEL:
         v = victims.alias("offence_victims")
         victim_source = victim_source.join(v, v.c.id == cov.c.victim_id)
-        group, sets = grouped(_victim_value(by, v))  # type: ignore[arg-type]
+        group, sets = grouped(_victim_value(by, v))
     elif groups is not None:
         victim_source = victim_source.join(groups, groups.c.case_id == co.c.case_id)
         group, sets = grouped(groups.c.value)

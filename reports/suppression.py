@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 DEFAULT_THRESHOLD = 5
@@ -221,7 +221,13 @@ def suppress(
     return Suppression(threshold, frozenset(primary), frozenset(secondary), frozenset(unresolved))
 
 
-def _nearest_candidate(start, system, containing, hidden, candidate):  # type: ignore[no-untyped-def]
+def _nearest_candidate(
+    start: Key,
+    system: Sequence[Equation],
+    containing: Mapping[Key, list[int]],
+    hidden: Callable[[Key], bool],
+    candidate: Callable[[int], Key | None],
+) -> Key | None:
     """Breadth-first through equations linked by hidden figures: the first one with a visible
     non-zero figure to hide."""
     seen_equations: set[int] = set()
@@ -281,7 +287,7 @@ def suppress_table(
     for j in range(columns):
         values["column_total", j] = sum(row[j] for row in cells)
     values["grand_total",] = sum(sum(row) for row in cells)
-    totals = [k for k in values if k[0] != "cell"]  # type: ignore[index]
+    totals = [k for k in values if not (isinstance(k, tuple) and k[0] == "cell")]
     result = suppress(values, equations, threshold=threshold, totals=totals)
     grid: list[list[int | str]] = []
     for i in range(rows):

@@ -177,13 +177,13 @@ def write_workbook(
         raise ValueError("generated_at must be timezone-aware")
     steps = len(report.tables) + 2
     workbook = Workbook()
-    _about(workbook.active, report, generated_by, generated_at)  # type: ignore[arg-type]
+    _about(workbook.active, report, generated_by, generated_at)
     if progress:
         progress(1 / steps)
     for done, table in enumerate(report.tables, start=2):
         _table(workbook.create_sheet(), table)
         if progress:
             progress(done / steps)
-    workbook.save(output)  # type: ignore[arg-type]
+    workbook.save(output)
     if progress:
         progress(1.0)
