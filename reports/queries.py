@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from reports.aggregates import Aggregates, period_dimension
 from reports.counting import CaseCountRow, OffenceCountRow, sort_case_rows, sort_offence_rows
-from reports.dimensions import AGE_BANDS, PAYMENT_BUCKETS, PERIODS, UNKNOWN, VICTIM_LEVEL, Dimension
+from reports.dimensions import AGE_BANDS, MULTI_VALUED, PAYMENT_BUCKETS, PERIODS, UNKNOWN, VICTIM_LEVEL, Dimension
 from reports.estimates import ListCounts
 from reports.perpetrators import IdentifierLink, summarise
 from reports.scope import ReportFilter
@@ -184,6 +184,10 @@ def _victim_value(dimension: Dimension, v: sa.FromClause) -> ColumnElement[str]:
     raise ValueError(f"{dimension} is not a victim-level dimension")
 
 
+def _is_multi_valued(dimension: Dimension) -> bool:
+    return dimension in MULTI_VALUED
+
+
 def dimension_values(dimension: Dimension, s: sa.CTE) -> sa.Select[Any]:
     """(case_id, value) for every value each case of ``s`` takes on the dimension (UNKNOWN if none)."""
     if dimension in (Dimension.PLATFORM, Dimension.ABUSE_TYPE):
@@ -219,7 +223,7 @@ def scope_cte(report_filter: ReportFilter, *, counted_once: bool = True) -> sa.C
         conditions.append(day <= report_filter.date_to)
     for dimension, allowed in sorted(report_filter.only.items()):
         values = sorted(allowed)
-        if dimension in (Dimension.PLATFORM, Dimension.ABUSE_TYPE) or dimension in VICTIM_LEVEL:
+        if _is_multi_valued(dimension):
             found = dimension_values(dimension, base).correlate(None).subquery()
             conditions.append(base.c.case_id.in_(sa.select(found.c.case_id).where(found.c.value.in_(values))))
         else:
@@ -232,6 +236,9 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
     s = scope_cte(report_filter)
     co_table = case_offences
     rank_order = (offence_codes.c.severity_rank.desc(), offence_codes.c.code.collate("C"))
+    # A single-valued group is computed on the offence row itself: joining the scope to a CTE of its
+    # own values misleads the planner (estimates explode, JIT compiles for a second on small data).
+    inline = by is not None and not _is_multi_valued(by)
     co = (
         sa.select(
             co_table.c.id.label("co_id"),
@@ -240,9 +247,13 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
             offence_codes.c.severity_rank,
             offence_codes.c.title,
             (sa.func.row_number().over(partition_by=co_table.c.case_id, order_by=rank_order) == 1).label("is_ms"),
+            *([_single_value(by, s).label("group_value")] if inline and by is not None else []),
         )
-        .select_from(co_table.join(offence_codes, offence_codes.c.id == co_table.c.offence_code_id))
-        .where(co_table.c.case_id.in_(sa.select(s.c.case_id)))
+        .select_from(
+            co_table.join(offence_codes, offence_codes.c.id == co_table.c.offence_code_id).join(
+                s, s.c.case_id == co_table.c.case_id
+            )
+        )
         .cte("scoped_offences")
     )
     code_cols = (co.c.code, co.c.severity_rank, co.c.title)
@@ -255,11 +266,13 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         return group, sets
 
     zero = sa.cast(sa.literal(0), sa.BigInteger)
-    groups = dimension_values(by, s).cte("groups") if by is not None else None
+    groups = dimension_values(by, s).cte("groups") if by is not None and not inline else None
     case_source: sa.FromClause = co
+    group_value: ColumnElement[Any] | None = co.c.group_value if inline else None
     if groups is not None:
         case_source = co.join(groups, groups.c.case_id == co.c.case_id)
-    group, sets = grouped(groups.c.value if groups is not None else None)
+        group_value = groups.c.value
+    group, sets = grouped(group_value)
     case_level = (
         sa.select(
             group.label("group_value"),
@@ -279,11 +292,10 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         v = victims.alias("offence_victims")
         victim_source = victim_source.join(v, v.c.id == cov.c.victim_id)
         group, sets = grouped(_victim_value(by, v))
-    elif groups is not None:
-        victim_source = victim_source.join(groups, groups.c.case_id == co.c.case_id)
-        group, sets = grouped(groups.c.value)
     else:
-        group, sets = grouped(None)
+        if groups is not None:
+            victim_source = victim_source.join(groups, groups.c.case_id == co.c.case_id)
+        group, sets = grouped(group_value)
     victim_level = (
         sa.select(
             group.label("group_value"),
@@ -291,7 +303,10 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
             zero.label("most_serious"),
             zero.label("involving"),
             zero.label("offences"),
-            sa.func.count(sa.distinct(sa.tuple_(co.c.co_id, cov.c.victim_id))).label("victims"),
+            # one (offence, victim) pair as one bigint: DISTINCT on integers is far cheaper than on rows
+            sa.func.count(sa.distinct(sa.cast(co.c.co_id, sa.BigInteger).op("<<")(32).op("|")(cov.c.victim_id))).label(
+                "victims"
+            ),
         )
         .select_from(victim_source)
         .group_by(sets)
@@ -320,10 +335,16 @@ def case_counts_query(
         if dimension is None:
             labels.append(sa.cast(sa.null(), sa.Text).label(name))
             continue
-        values = dimension_values(dimension, s).cte(f"{name}s")
-        source = source.join(values, values.c.case_id == s.c.case_id)
-        labels.append(values.c.value.label(name))
-        picked.append(values.c.value)
+        # Multi-valued: one row per value. The same dimension twice needs two columns, or GROUPING
+        # SETS could not tell its row margin from its column margin.
+        if _is_multi_valued(dimension) or (name == "column_value" and dimension == rows):
+            values = dimension_values(dimension, s).cte(f"{name}s")
+            source = source.join(values, values.c.case_id == s.c.case_id)
+            value: ColumnElement[Any] = values.c.value
+        else:
+            value = _single_value(dimension, s)
+        labels.append(value.label(name))
+        picked.append(value)
     query = sa.select(*labels, sa.func.count(sa.distinct(s.c.case_id)).label("cases")).select_from(source)
     if len(picked) == 2:
         return query.group_by(
