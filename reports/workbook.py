@@ -11,6 +11,7 @@ line chart of cases by month (hidden cells are text and plot as zero; the About 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -127,6 +128,15 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
         limit = 60 if column <= labels else 22
         ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 10), limit)
     ws.row_dimensions[HEADER_ROW].height = 32
+    # The description wraps across the table's width instead of running off to the right.
+    last_column = get_column_letter(len(headers))
+    ws.merge_cells(f"A{DESCRIPTION_ROW}:{last_column}{DESCRIPTION_ROW}")
+    ws.cell(DESCRIPTION_ROW, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    line_width = max(40, sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(headers) + 1)))
+    ws.row_dimensions[DESCRIPTION_ROW].height = 15 * math.ceil(1.15 * len(table.description) / line_width)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.freeze_panes = ws.cell(FIRST_DATA_ROW, labels + 1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last_data_row}"
     _charts(ws, table, labels)
