@@ -420,7 +420,10 @@ def case_rows(result: Any) -> list[CaseCountRow]:
 def aggregates_from_database(
     connection: Connection, report_filter: ReportFilter | None = None, group_by: Dimension | None = None
 ) -> Aggregates:
-    """Every aggregate of a report, computed by PostgreSQL (a handful of grouped queries)."""
+    """Every aggregate of a report, computed by PostgreSQL (a handful of grouped queries).
+
+    Run it inside one REPEATABLE READ (or read-only snapshot) transaction: the queries must see the
+    same cases, or figures shared between tables disagree and building the report refuses them."""
     report_filter = report_filter or ReportFilter()
     run = connection.execute
     lists = run(list_counts_query(report_filter)).one()
