@@ -232,10 +232,26 @@ def scope_cte(report_filter: ReportFilter, *, counted_once: bool = True) -> sa.C
 
 
 def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = None) -> sa.Select[Any]:
-    """Rules (a)-(d) per offence code and value of ``by``, with margins."""
+    """Rules (a)-(d) per offence code and value of ``by``, with margins.
+
+    Plain counts are distinct counts here: (case_id, offence_code_id) is unique in case_offences
+    and (case_offence_id, victim_id) is the key of case_offence_victims, and each margin is counted
+    from rows that hold every offence (or pair) once, so no COUNT(DISTINCT) (and no sort) is needed.
+    Every case has exactly one most serious offence, so cases with an offence = COUNT(*) FILTER
+    (most serious)."""
     s = scope_cte(report_filter)
+    # Seriousness: a total order over codes, by rank then code descending ("C" collation, like
+    # Python), so the most serious offence of a case is simply its maximum.
+    codes = sa.select(
+        offence_codes.c.id,
+        offence_codes.c.code,
+        offence_codes.c.severity_rank,
+        offence_codes.c.title,
+        sa.func.row_number()
+        .over(order_by=(offence_codes.c.severity_rank, offence_codes.c.code.collate("C").desc()))
+        .label("seriousness"),
+    ).cte("codes")
     co_table = case_offences
-    rank_order = (offence_codes.c.severity_rank.desc(), offence_codes.c.code.collate("C"))
     # A single-valued group is computed on the offence row itself: joining the scope to a CTE of its
     # own values misleads the planner (estimates explode, JIT compiles for a second on small data).
     inline = by is not None and not _is_multi_valued(by)
@@ -243,84 +259,101 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         sa.select(
             co_table.c.id.label("co_id"),
             co_table.c.case_id,
-            offence_codes.c.code,
-            offence_codes.c.severity_rank,
-            offence_codes.c.title,
-            (sa.func.row_number().over(partition_by=co_table.c.case_id, order_by=rank_order) == 1).label("is_ms"),
+            co_table.c.offence_code_id.label("code_id"),
+            (codes.c.seriousness == sa.func.max(codes.c.seriousness).over(partition_by=co_table.c.case_id)).label(
+                "is_ms"
+            ),
             *([_single_value(by, s).label("group_value")] if inline and by is not None else []),
         )
         .select_from(
-            co_table.join(offence_codes, offence_codes.c.id == co_table.c.offence_code_id).join(
-                s, s.c.case_id == co_table.c.case_id
-            )
+            co_table.join(codes, codes.c.id == co_table.c.offence_code_id).join(s, s.c.case_id == co_table.c.case_id)
         )
         .cte("scoped_offences")
     )
-    code_cols = (co.c.code, co.c.severity_rank, co.c.title)
-    no_group = sa.cast(sa.null(), sa.Text)
-
-    def grouped(group: ColumnElement[Any] | None) -> tuple[ColumnElement[Any], Any]:
-        if group is None:
-            return no_group, sa.func.grouping_sets(sa.tuple_(*code_cols), sa.tuple_())
-        sets = sa.func.grouping_sets(sa.tuple_(group, *code_cols), sa.tuple_(*code_cols), sa.tuple_(group), sa.tuple_())
-        return group, sets
-
-    zero = sa.cast(sa.literal(0), sa.BigInteger)
-    groups = dimension_values(by, s).cte("groups") if by is not None and not inline else None
-    case_source: sa.FromClause = co
-    group_value: ColumnElement[Any] | None = co.c.group_value if inline else None
-    if groups is not None:
-        case_source = co.join(groups, groups.c.case_id == co.c.case_id)
-        group_value = groups.c.value
-    group, sets = grouped(group_value)
-    case_level = (
-        sa.select(
-            group.label("group_value"),
-            *code_cols,
-            sa.func.count(sa.distinct(co.c.case_id)).filter(co.c.is_ms).label("most_serious"),
-            sa.func.count(sa.distinct(co.c.case_id)).label("involving"),
-            sa.func.count(sa.distinct(co.c.co_id)).label("offences"),
-            zero.label("victims"),
-        )
-        .select_from(case_source)
-        .group_by(sets)
-    )
-
     cov = case_offence_victims
-    victim_source = co.join(cov, cov.c.case_offence_id == co.c.co_id)
+    pairs: sa.FromClause = co.join(cov, cov.c.case_offence_id == co.c.co_id)
+    groups = dimension_values(by, s).cte("groups") if by is not None and not inline else None
+    grouped_offences: sa.FromClause = co
+    grouped_pairs: sa.FromClause = pairs
+    group_value: ColumnElement[Any] | None = co.c.group_value if inline else None
+    victim_group: ColumnElement[Any] | None = group_value
+    if groups is not None:
+        grouped_offences = co.join(groups, groups.c.case_id == co.c.case_id)
+        group_value = victim_group = groups.c.value
+        if by not in VICTIM_LEVEL:
+            grouped_pairs = pairs.join(groups, groups.c.case_id == co.c.case_id)
     if by in VICTIM_LEVEL:
         v = victims.alias("offence_victims")
-        victim_source = victim_source.join(v, v.c.id == cov.c.victim_id)
-        group, sets = grouped(_victim_value(by, v))
-    else:
-        if groups is not None:
-            victim_source = victim_source.join(groups, groups.c.case_id == co.c.case_id)
-        group, sets = grouped(group_value)
-    victim_level = (
-        sa.select(
-            group.label("group_value"),
-            *code_cols,
-            zero.label("most_serious"),
-            zero.label("involving"),
-            zero.label("offences"),
-            # one (offence, victim) pair as one bigint: DISTINCT on integers is far cheaper than on rows
-            sa.func.count(sa.distinct(sa.cast(co.c.co_id, sa.BigInteger).op("<<")(32).op("|")(cov.c.victim_id))).label(
-                "victims"
-            ),
-        )
-        .select_from(victim_source)
-        .group_by(sets)
+        grouped_pairs = pairs.join(v, v.c.id == cov.c.victim_id)
+        victim_group = _victim_value(by, v)
+
+    none = sa.cast(sa.null(), sa.Text)
+    zero = sa.cast(sa.literal(0), sa.BigInteger)
+    count = sa.func.count()
+    most = sa.func.count().filter(co.c.is_ms)
+    offence_counts = (
+        most.label("most_serious"),
+        count.label("involving"),
+        count.label("offences"),
+        zero.label("victims"),
+    )
+    victim_counts = (
+        zero.label("most_serious"),
+        zero.label("involving"),
+        zero.label("offences"),
+        count.label("victims"),
     )
 
-    both = sa.union_all(case_level, victim_level).subquery("counts")
-    keys = (both.c.group_value, both.c.code, both.c.severity_rank, both.c.title)
+    def per_code(source: sa.FromClause, group: ColumnElement[Any] | None, counts: tuple[Any, ...]) -> sa.Select[Any]:
+        keys = [co.c.code_id] if group is None else [group, co.c.code_id]
+        return (
+            sa.select((none if group is None else group).label("group_value"), co.c.code_id, *counts)
+            .select_from(source)
+            .group_by(*keys)
+        )
+
+    # Cells per code only; the margin over codes is their sum (each case has one most serious
+    # offence, each offence and each offence-victim pair one code), added below by GROUPING SETS.
+    parts = [per_code(co, None, offence_counts), per_code(pairs, None, victim_counts)]
+    if group_value is not None and victim_group is not None:
+        parts += [per_code(grouped_offences, group_value, offence_counts)]
+        parts += [per_code(grouped_pairs, victim_group, victim_counts)]
+    # A row of zeros keeps the overall margin when there is nothing to count (as in Python).
+    parts.append(
+        sa.select(none.label("group_value"), sa.cast(sa.null(), sa.Integer).label("code_id"), *victim_counts[:3], zero)
+    )
+    counted = sa.union_all(*parts).subquery("counted")
+    margin = sa.func.grouping(counted.c.code_id) == 1
+    summed = {
+        name: sa.cast(sa.func.sum(counted.c[name]), sa.BigInteger)
+        for name in ("most_serious", "involving", "offences", "victims")
+    }
+    totals = (
+        sa.select(
+            counted.c.group_value,
+            counted.c.code_id,
+            summed["most_serious"].label("most_serious"),
+            # over all codes, cases involving any offence = cases counted under their most serious one
+            sa.case((margin, summed["most_serious"]), else_=summed["involving"]).label("involving"),
+            summed["offences"].label("offences"),
+            summed["victims"].label("victims"),
+        )
+        .group_by(
+            sa.func.grouping_sets(sa.tuple_(counted.c.group_value, counted.c.code_id), sa.tuple_(counted.c.group_value))
+        )
+        .having(sa.or_(margin, counted.c.code_id.is_not(None)))  # drop the zeros' own cell
+        .subquery("totals")
+    )
     return sa.select(
-        *keys,
-        *(
-            sa.cast(sa.func.sum(both.c[name]), sa.BigInteger).label(name)
-            for name in ("most_serious", "involving", "offences", "victims")
-        ),
-    ).group_by(*keys)
+        totals.c.group_value,
+        codes.c.code,
+        codes.c.severity_rank,
+        codes.c.title,
+        totals.c.most_serious,
+        totals.c.involving,
+        totals.c.offences,
+        totals.c.victims,
+    ).select_from(totals.outerjoin(codes, codes.c.id == totals.c.code_id))
 
 
 def case_counts_query(
