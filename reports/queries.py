@@ -392,18 +392,23 @@ def repeat_links_query(report_filter: ReportFilter, min_cases: int = 2) -> sa.Se
     """(case, identifier, kind) for identifiers named in ``min_cases`` or more counted cases."""
     s = scope_cte(report_filter)
     ci = case_identifiers
-    in_scope = ci.c.case_id.in_(sa.select(s.c.case_id))
-    repeated = (
-        sa.select(ci.c.identifier_id)
-        .where(in_scope)
-        .group_by(ci.c.identifier_id)
-        .having(sa.func.count(sa.distinct(ci.c.case_id)) >= min_cases)
+    # one link per (case, identifier) whatever its roles; joined to the scope, not IN (scope): the
+    # planner cannot estimate a CTE and chose a million index probes
+    links = (
+        sa.select(ci.c.case_id, ci.c.identifier_id)
+        .select_from(ci.join(s, s.c.case_id == ci.c.case_id))
+        .distinct()
+        .subquery("links")
     )
+    counted = sa.select(
+        links.c.case_id,
+        links.c.identifier_id,
+        sa.func.count().over(partition_by=links.c.identifier_id).label("cases"),
+    ).subquery("counted")
     return (
-        sa.select(ci.c.case_id, ci.c.identifier_id, _text(identifiers.c.kind).label("kind"))
-        .select_from(ci.join(identifiers, identifiers.c.id == ci.c.identifier_id))
-        .where(in_scope, ci.c.identifier_id.in_(repeated))
-        .group_by(ci.c.case_id, ci.c.identifier_id, identifiers.c.kind)
+        sa.select(counted.c.case_id, counted.c.identifier_id, _text(identifiers.c.kind).label("kind"))
+        .select_from(counted.join(identifiers, identifiers.c.id == counted.c.identifier_id))
+        .where(counted.c.cases >= min_cases)
     )
 
 
