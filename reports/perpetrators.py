@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from reports.records import ScopedCase
 
@@ -22,8 +23,9 @@ GROUP_SIZES: tuple[tuple[str, int, int | None], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class IdentifierLink:
+class IdentifierLink(NamedTuple):
+    """One identifier named in one case (a tuple: a million of them come from the database)."""
+
     case_id: int
     identifier_id: int
     kind: str
@@ -49,57 +51,70 @@ def links_from_cases(cases: Iterable[ScopedCase]) -> list[IdentifierLink]:
     ]
 
 
+def _cases_by_identifier(links: Iterable[IdentifierLink], min_cases: int) -> tuple[dict[int, set[int]], dict[int, str]]:
+    cases_of: dict[int, set[int]] = defaultdict(set)
+    kind_of: dict[int, str] = {}
+    for case_id, identifier_id, kind in links:
+        cases_of[identifier_id].add(case_id)
+        kind_of[identifier_id] = kind
+    return {i: c for i, c in cases_of.items() if len(c) >= min_cases}, kind_of
+
+
 def repeat_links(links: Iterable[IdentifierLink], min_cases: int = 2) -> list[IdentifierLink]:
     """Only the links of identifiers named in ``min_cases`` or more distinct cases."""
-    links = list(set(links))
-    cases_of: dict[int, set[int]] = defaultdict(set)
-    for link in links:
-        cases_of[link.identifier_id].add(link.case_id)
-    return sorted(
-        (link for link in links if len(cases_of[link.identifier_id]) >= min_cases),
-        key=lambda link: (link.identifier_id, link.case_id),
-    )
+    repeated, kind_of = _cases_by_identifier(links, min_cases)
+    return sorted(IdentifierLink(c, i, kind_of[i]) for i, cases in repeated.items() for c in cases)
 
 
-def case_groups(links: Iterable[IdentifierLink]) -> list[frozenset[int]]:
-    """Connected components of cases joined by shared identifiers (union-find), singletons left out."""
+def _components(case_sets: Iterable[set[int]]) -> list[frozenset[int]]:
+    """Connected components of cases, each set joining its members (union-find, path halving)."""
     parent: dict[int, int] = {}
 
     def find(x: int) -> int:
-        parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    first_case: dict[int, int] = {}
-    for link in links:
-        find(link.case_id)
-        anchor = first_case.setdefault(link.identifier_id, link.case_id)
-        parent[find(link.case_id)] = find(anchor)
+    for cases in case_sets:
+        anchor = None
+        for case_id in cases:
+            parent.setdefault(case_id, case_id)
+            if anchor is None:
+                anchor = find(case_id)
+            else:
+                root = find(case_id)
+                if root != anchor:
+                    parent[root] = anchor
     members: dict[int, set[int]] = defaultdict(set)
     for case_id in parent:
         members[find(case_id)].add(case_id)
     return sorted((frozenset(m) for m in members.values() if len(m) >= 2), key=lambda g: (-len(g), min(g)))
 
 
+def case_groups(links: Iterable[IdentifierLink]) -> list[frozenset[int]]:
+    """Groups of cases joined by identifiers they share, directly or through a chain (pairs and up)."""
+    repeated, _ = _cases_by_identifier(links, 2)
+    return _components(repeated.values())
+
+
 def summarise(links: Iterable[IdentifierLink]) -> RepeatSummary:
     """Counts of repeat identifiers by kind and of linked-case groups by size."""
-    repeats = repeat_links(links)
-    identifiers: dict[str, set[int]] = defaultdict(set)
+    repeated, kind_of = _cases_by_identifier(links, 2)
+    identifiers: dict[str, int] = defaultdict(int)
     cases: dict[str, set[int]] = defaultdict(set)
-    for link in repeats:
-        identifiers[link.kind].add(link.identifier_id)
-        cases[link.kind].add(link.case_id)
+    for identifier_id, members in repeated.items():
+        identifiers[kind_of[identifier_id]] += 1
+        cases[kind_of[identifier_id]].update(members)
     groups: dict[str, tuple[int, int]] = {name: (0, 0) for name, _, _ in GROUP_SIZES}
-    for group in case_groups(repeats):
+    for group in _components(repeated.values()):
         for name, low, high in GROUP_SIZES:
             if len(group) >= low and (high is None or len(group) <= high):
-                count, members = groups[name]
-                groups[name] = (count + 1, members + len(group))
+                count, size = groups[name]
+                groups[name] = (count + 1, size + len(group))
     return RepeatSummary(
-        identifiers={k: len(v) for k, v in identifiers.items()},
+        identifiers=dict(identifiers),
         cases={k: len(v) for k, v in cases.items()},
-        cases_total=len({link.case_id for link in repeats}),
+        cases_total=len(set().union(*repeated.values())),
         groups=groups,
     )

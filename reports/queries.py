@@ -465,7 +465,7 @@ def aggregates_from_database(
     report_filter = report_filter or ReportFilter()
     run = connection.execute
     lists = run(list_counts_query(report_filter)).one()
-    links = [IdentifierLink(r.case_id, r.identifier_id, r.kind) for r in run(repeat_links_query(report_filter))]
+    links = (IdentifierLink(*row) for row in run(repeat_links_query(report_filter)))
     return Aggregates(
         report_filter=report_filter,
         group_by=group_by,
