@@ -6,7 +6,7 @@ no contact details and no free text, so nothing identifying can leak from them i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 
@@ -62,7 +62,7 @@ class CaseRecord:
     material_released: bool | None = None
     offences: tuple[OffenceRecord, ...] = ()
     victims: tuple[VictimRecord, ...] = ()
-    identifiers: tuple[IdentifierRef, ...] = field(default=())
+    identifiers: tuple[IdentifierRef, ...] = ()
 
     @property
     def platforms(self) -> frozenset[str]:
