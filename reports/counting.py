@@ -1,0 +1,180 @@
+"""The counting rules: the same cases counted four ways, per offence code, and cases by dimension.
+
+(a) most serious offence: each case once, under its most serious offence (the old "hierarchy
+    rule", comparable with published police figures). Most serious = highest severity rank; ties
+    are broken by code ascending ("PC 383" before "PC 384"), so the result never depends on the
+    order offences were recorded in. The SQL orders the same way.
+(b) cases involving each offence: a case counts under every code it records (376 and 383 in one
+    case: once under each).
+(c) offences: every case-offence. A case records each code once, so per code (c) equals (b); the
+    totals differ (offences vs distinct cases).
+(d) victims per offence: each victim an offence was committed against (an offence recorded with
+    no victim linked adds none).
+Hidden number per code = (b) - (a): the cases the hierarchy rule counts under another offence.
+
+Every result comes with its margins (group None = all groups, code None = all codes), counted as
+distinct cases, offences or victims: for multi-valued dimensions the margins are therefore not the
+sums of the cells.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+
+from reports.dimensions import UNKNOWN, VICTIM_LEVEL, Dimension, case_values, victim_value
+from reports.records import OffenceRecord, ScopedCase
+
+COUNTING_RULES: dict[str, str] = {
+    "most_serious": (
+        "(a) Cases by most serious offence: each case is counted once, under the offence with the highest "
+        "severity rank (by maximum punishment); ties go to the lower code. This is the hierarchy rule behind "
+        "published police figures and is comparable with them."
+    ),
+    "involving": (
+        "(b) Cases involving each offence: a case is counted under every offence it records (a case with "
+        "PC 376 and PC 383 counts under both). Columns of this count do not add up to the number of cases."
+    ),
+    "offences": (
+        "(c) Offences: every offence recorded in every case. A case records each section once, so per "
+        "section this equals (b); the total counts offences, not cases."
+    ),
+    "victims": (
+        "(d) Victims per offence: every victim an offence was committed against. A case with one offence "
+        "against 30 victims adds 30."
+    ),
+    "hidden": (
+        "Hidden number = (b) - (a): cases involving the offence that the hierarchy rule counts under a more "
+        "serious one, and so are missing from figures counted by most serious offence."
+    ),
+    "counted_once": (
+        "An NGO case linked to the police case it became is counted once, as the police case (with the police "
+        "record's dates, place and offences); that case is then known to police and an NGO."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OffenceCountRow:
+    """The four counts for one (group, code); None in group or code is the margin over all of them."""
+
+    group: str | None
+    code: str | None
+    severity_rank: int | None
+    title: str | None
+    most_serious: int
+    involving: int
+    offences: int
+    victims: int
+
+    @property
+    def hidden(self) -> int:
+        return self.involving - self.most_serious
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCountRow:
+    """Distinct cases for one (row value, column value); None is the margin over that dimension."""
+
+    row: str | None
+    column: str | None
+    cases: int
+
+
+def most_serious(offences: Iterable[OffenceRecord]) -> OffenceRecord | None:
+    """The offence a case counts under by the hierarchy rule: highest rank, then lowest code."""
+    return min(offences, key=lambda o: (-o.severity_rank, o.code), default=None)
+
+
+def _groups(scoped: ScopedCase, by: Dimension | None) -> tuple[str | None, ...]:
+    """The group keys a case contributes to: its values, plus the margin (None)."""
+    return (None,) if by is None else (None, *sorted(case_values(scoped, by)))
+
+
+def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> list[OffenceCountRow]:
+    """Rules (a)-(d) per offence code, per value of ``by`` (and all margins), over scoped cases."""
+    most: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
+    involving: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
+    offences: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
+    victims: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
+    codes: dict[str, OffenceRecord] = {}
+    for scoped in cases:
+        case = scoped.case
+        if not case.offences:
+            continue
+        groups = _groups(scoped, by)
+        victim_groups = {v.victim_id: victim_value(v, by) for v in case.victims} if by in VICTIM_LEVEL else {}
+        top = most_serious(case.offences)
+        for index, offence in enumerate(case.offences):
+            codes.setdefault(offence.code, offence)
+            offence_id = (case.case_id, index)
+            for group in groups:
+                for code in (None, offence.code):
+                    involving[group, code].add(case.case_id)
+                    offences[group, code].add(offence_id)
+                    if offence is top:
+                        most[group, code].add(case.case_id)
+            for victim_id in offence.victim_ids:
+                victim_groups_of: tuple[str | None, ...]
+                if by in VICTIM_LEVEL:
+                    victim_groups_of = (None, victim_groups.get(victim_id, UNKNOWN))
+                else:
+                    victim_groups_of = groups
+                for group in victim_groups_of:
+                    for code in (None, offence.code):
+                        victims[group, code].add((offence_id, victim_id))
+    keys = set(involving) | set(victims) | {(None, None)}
+    rows = []
+    for group, code in keys:
+        record = codes.get(code) if code is not None else None
+        rows.append(
+            OffenceCountRow(
+                group=group,
+                code=code,
+                severity_rank=record.severity_rank if record else None,
+                title=record.title if record else None,
+                most_serious=len(most.get((group, code), ())),
+                involving=len(involving.get((group, code), ())),
+                offences=len(offences.get((group, code), ())),
+                victims=len(victims.get((group, code), ())),
+            )
+        )
+    return sort_offence_rows(rows)
+
+
+def sort_offence_rows(rows: Iterable[OffenceCountRow]) -> list[OffenceCountRow]:
+    """Margins first, then by group, then most serious code first (the same order as the SQL's)."""
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.group is not None,
+            r.group or "",
+            r.code is not None,
+            -(r.severity_rank or 0),
+            r.code or "",
+        ),
+    )
+
+
+def count_cases(
+    cases: Iterable[ScopedCase], rows: Dimension | None = None, columns: Dimension | None = None
+) -> list[CaseCountRow]:
+    """Distinct cases per (row value, column value), with every margin (None)."""
+    found: dict[tuple[str | None, str | None], set[int]] = defaultdict(set)
+    for scoped in cases:
+        for row in _groups(scoped, rows):
+            for column in _groups(scoped, columns):
+                found[row, column].add(scoped.case.case_id)
+    if not found:
+        found[None, None] = set()
+    return sort_case_rows(CaseCountRow(row, column, len(ids)) for (row, column), ids in found.items())
+
+
+def sort_case_rows(rows: Iterable[CaseCountRow]) -> list[CaseCountRow]:
+    return sorted(rows, key=lambda r: (r.row is not None, r.row or "", r.column is not None, r.column or ""))
+
+
+def as_table(rows: Sequence[OffenceCountRow]) -> dict[tuple[str | None, str | None], OffenceCountRow]:
+    """Index rows by (group, code) for lookups."""
+    return {(r.group, r.code): r for r in rows}
