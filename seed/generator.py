@@ -142,7 +142,7 @@ BANKS = ["maybank", "cimb bank", "public bank", "rhb bank", "hong leong bank", "
 EWALLETS = ["touch n go", "boost", "grabpay"]
 POSTING_HOSTS = ["x.com", "instagram.com", "facebook.com", "tiktok.com", "reddit.com"]
 FLOWERS = ["Mawar", "Melati", "Anggerik", "Kenanga", "Cempaka", "Teratai", "Dahlia", "Seroja", "Orkid", "Kemboja"]
-MOBILE_PREFIXES = ["12", "13", "14", "16", "17", "18", "19"]  # perpetrators; victims get 011 numbers
+MOBILE_PREFIXES = ["12", "16", "19"]  # perpetrators (every 7-digit suffix is valid); victims get 011 numbers
 
 # Identifier keys are ints: kind, qualifier and a per-kind index packed together, so the map of
 # identifiers already written stays small; the value string is made only for new ones.
@@ -596,9 +596,9 @@ class _Generator:
         usernames without '@' qualified by platform, https://t.me/<name> groups, digits-only accounts
         qualified by bank, canonical https://host/path URLs."""
         kind, qualifier, index = key >> 56, (key >> 48) & 0xFF, key & ((1 << 48) - 1)
-        if kind in (K_PHONE, K_EWALLET):  # indexes < 7e7: perpetrators, not mules or fake profiles
-            n = _scramble(index, 7 * 10**7, self.salt)
-            phone = f"+60{MOBILE_PREFIXES[n % 7]}{n // 7:07d}"
+        if kind in (K_PHONE, K_EWALLET):  # indexes < 3e7: perpetrators, not mules or fake profiles
+            n = _scramble(index, 3 * 10**7, self.salt)
+            phone = f"+60{MOBILE_PREFIXES[n % 3]}{n // 3:07d}"
             return ("phone", "", phone) if kind == K_PHONE else ("ewallet", EWALLETS[qualifier], phone)
         n = _scramble(index, 10**10, self.salt)
         if kind == K_EMAIL:
@@ -609,7 +609,7 @@ class _Generator:
             return "url", "", f"https://{POSTING_HOSTS[qualifier]}/syn_{n:010d}"
         if kind == K_BANK:
             return "bank_account", BANKS[qualifier], f"{_scramble(index, 10**12, self.salt):012d}"
-        return "chat_group", "", f"https://t.me/syn_group_{n:010d}"
+        return "chat_group", "telegram", f"https://t.me/syn_group_{n:010d}"  # as casework.identifiers has it
 
     def raw_value(self, key: int) -> str:
         """What a victim would type: the same identifier in an everyday, un-normalised form."""

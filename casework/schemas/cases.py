@@ -485,5 +485,6 @@ class LinkedCaseSchema(BaseSchema):
 
 class LookupResultSchema(BaseSchema):
     identifier = fields.Dict(allow_none=True)
-    cases = fields.List(fields.Nested(CaseSummarySchema))
+    cases = fields.List(fields.Nested(CaseSummarySchema), metadata={"description": "The newest 100 in your scope"})
+    cases_total = fields.Integer(metadata={"description": "All cases in your scope naming it"})
     elsewhere = fields.List(fields.Dict(), metadata={"description": "Organisations with matching cases you cannot see"})

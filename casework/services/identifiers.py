@@ -122,8 +122,13 @@ def links(*, actor: User, case: Case) -> list[dict[str, Any]]:
     return result
 
 
+# A serial offender's phone can be named in a thousand cases: show the newest, count them all.
+LOOKUP_LIMIT = 100
+
+
 def lookup(*, actor: User, kind: IdentifierKind, qualifier: str, value: str, qualifier_given: bool) -> dict[str, Any]:
-    """Cases naming an identifier: summaries of those in scope, organisations for the rest.
+    """Cases naming an identifier: the newest LOOKUP_LIMIT in scope (and how many there are),
+    organisations for the rest.
     Needs identifier.lookup (edge). Audits every look-up (kind and whether it matched)."""
     query = select(Identifier).where(Identifier.kind == kind, Identifier.value == value)
     if qualifier_given:
@@ -160,7 +165,8 @@ def lookup(*, actor: User, kind: IdentifierKind, qualifier: str, value: str, qua
     )
     return {
         "identifier": _describe(identifiers[0]) if len(identifiers) == 1 else None,
-        "cases": visible_cases(actor, in_scope),
+        "cases": visible_cases(actor, in_scope, limit=LOOKUP_LIMIT),
+        "cases_total": len(in_scope),
         "elsewhere": [
             {"organisation": {"id": o, "code": organisations[o].code, "name": organisations[o].name}, "case_count": n}
             for o, n in sorted(elsewhere.items())

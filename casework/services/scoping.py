@@ -66,8 +66,13 @@ def scoped_case_ids(actor: User, case_ids: Collection[int]) -> set[int]:
     return set(db.session.scalars(scoped(actor, select(Case.id)).where(Case.id.in_(case_ids))))
 
 
-def visible_cases(actor: User, case_ids: Collection[int]) -> list[Case]:
+def visible_cases(actor: User, case_ids: Collection[int], *, limit: int | None = None) -> list[Case]:
+    """Summaries of these cases that are in scope: all in id order, or the newest `limit`."""
     if not case_ids:
         return []
-    query = scoped(actor).where(Case.id.in_(case_ids)).options(*SUMMARY_OPTIONS).order_by(Case.id)
+    query = scoped(actor).where(Case.id.in_(case_ids)).options(*SUMMARY_OPTIONS)
+    if limit is not None:
+        query = query.order_by(Case.received_on.desc(), Case.id.desc()).limit(limit)
+    else:
+        query = query.order_by(Case.id)
     return list(db.session.scalars(query))
