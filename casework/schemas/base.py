@@ -17,19 +17,15 @@ def Id(**kwargs):  # noqa: N802 - reads like a field type
 
 
 class PaginationQuerySchema(BaseSchema):
+    """page and per_page (at most 100) for list endpoints."""
+
     page = fields.Integer(strict=False, load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(strict=False, load_default=25, validate=validate.Range(min=1, max=100))
 
 
-def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
-    """An {items, page, per_page, total} envelope for a list endpoint."""
-    return type(
-        name,
-        (Schema,),
-        {
-            "items": fields.List(fields.Nested(item_schema)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-    )
+class PageSchema(BaseSchema):
+    """A bounded list page {items, page, per_page, total}; subclasses declare `items`."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()

@@ -17,7 +17,7 @@ from casework.models.cases import (
     OffenceStatus,
 )
 from casework.models.identifiers import IdentifierKind, IdentifierRole
-from casework.schemas.base import BaseSchema, Id
+from casework.schemas.base import BaseSchema, Id, PageSchema, PaginationQuerySchema
 
 EARLIEST = date(1900, 1, 1)
 _CODE = validate.Regexp(r"^[a-z0-9_]{1,40}$", error="Lower-case code, e.g. 'telegram'.")
@@ -263,7 +263,7 @@ class AssignmentSchema(BaseSchema):
     assignee_id = Id(required=True, allow_none=True)
 
 
-class CaseQuerySchema(BaseSchema):
+class CaseQuerySchema(PaginationQuerySchema):
     status = fields.Enum(CaseStatus, by_value=True)
     state = fields.String(validate=validate.Regexp(r"^MY-\d{2}$"))
     offence = fields.String(validate=validate.Length(min=2, max=32), metadata={"description": "e.g. PC 383"})
@@ -281,8 +281,6 @@ class CaseQuerySchema(BaseSchema):
             ["received_on", "-received_on", "reference", "-reference", "updated_at", "-updated_at"]
         ),
     )
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
     @validates_schema
     def _identifier_pair(self, data: dict[str, Any], **_: Any) -> None:
@@ -466,11 +464,8 @@ class CaseSchema(CaseSummarySchema):
         return data
 
 
-class CasePageSchema(BaseSchema):
+class CasePageSchema(PageSchema):
     items = fields.List(fields.Nested(CaseSummarySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class LinkedCaseSchema(BaseSchema):

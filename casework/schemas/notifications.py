@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from casework.models.notifications import NotificationKind
-from casework.schemas.base import BaseSchema
+from casework.schemas.base import BaseSchema, PageSchema, PaginationQuerySchema
 
 
-class NotificationQuerySchema(BaseSchema):
+class NotificationQuerySchema(PaginationQuerySchema):
     unread = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
 class NotificationSchema(BaseSchema):
@@ -23,9 +21,6 @@ class NotificationSchema(BaseSchema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class NotificationPageSchema(BaseSchema):
+class NotificationPageSchema(PageSchema):
     items = fields.List(fields.Nested(NotificationSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
     unread = fields.Integer()

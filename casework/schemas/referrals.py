@@ -16,7 +16,7 @@ from casework.models.referrals import (
     TakedownItemStatus,
 )
 from casework.referral_purposes import PURPOSES
-from casework.schemas.base import BaseSchema, Id
+from casework.schemas.base import BaseSchema, Id, PageSchema, PaginationQuerySchema
 from casework.schemas.cases import OrganisationRefSchema
 
 _ACRONYM = validate.Regexp(r"^[A-Za-z0-9]{2,32}$", error="An agency acronym, e.g. MCMC.")
@@ -125,7 +125,7 @@ class PoliceCaseLinkSchema(BaseSchema):
     police_case_id = Id(required=True)
 
 
-class ReferralQuerySchema(BaseSchema):
+class ReferralQuerySchema(PaginationQuerySchema):
     box = fields.String(
         validate=validate.OneOf(["inbox", "outbox"]),
         metadata={"description": "inbox: addressed to my organisation; outbox: of cases I work; default both"},
@@ -135,8 +135,6 @@ class ReferralQuerySchema(BaseSchema):
     purpose = fields.Enum(ReferralPurpose, by_value=True)
     case_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     overdue = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
 # ---------------------------------------------------------------- output: consents
@@ -448,11 +446,8 @@ class ReferralSchema(ReferralStateSchema):
         return data
 
 
-class ReferralPageSchema(BaseSchema):
+class ReferralPageSchema(PageSchema):
     items = fields.List(fields.Nested(ReferralSummarySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 # ---------------------------------------------------------------- output: the referral form
