@@ -9,7 +9,7 @@ get no equation.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date
 
 from reports.aggregates import Aggregates, period_dimension
@@ -480,8 +480,14 @@ class _Builder:
         )
 
 
-def build_report(agg: Aggregates, *, estimate: PopulationEstimate | None = None) -> ReportSpec:
-    """Every table of the standard report, its figures and their equations (not yet suppressed)."""
+def build_report(
+    agg: Aggregates,
+    *,
+    estimate: PopulationEstimate | None = None,
+    organisation_labels: Mapping[int, str] | None = None,
+) -> ReportSpec:
+    """Every table of the standard report, its figures and their equations (not yet suppressed).
+    ``organisation_labels`` names the organisations of a scope on the About sheet (codes, e.g. D11)."""
     estimate = estimate or chapman(agg.lists)
     builder = _Builder(agg)
     builder.known_to_table()
@@ -492,7 +498,7 @@ def build_report(agg: Aggregates, *, estimate: PopulationEstimate | None = None)
     builder.payments_table()
     builder.repeat_tables()
     builder.estimate_table(estimate)
-    filter_lines = list(agg.report_filter.describe())
+    filter_lines = list(agg.report_filter.describe(organisation_labels))
     if agg.group_by is not None:
         filter_lines.append(("Broken down by", TITLES[agg.group_by]))
     notes = [

@@ -5,9 +5,10 @@ Each builder takes a ``ReportFilter`` and returns a ``Select``; ``aggregates_fro
 them on a connection and returns the same ``Aggregates`` that ``reports.aggregates.from_records``
 computes in Python (the tests hold the two equal). Tables are declared here in the few columns the
 queries read, so this module needs no Flask and no ORM. The rules follow ``reports.counting``,
-``reports.scope`` and ``reports.dimensions`` exactly: counted once (police_case_id), known to
-(police / NGO), UNKNOWN for missing values, most serious by rank then code (byte order, "C"
-collation, like Python), margins as distinct counts via GROUPING SETS.
+``reports.scope`` and ``reports.dimensions`` exactly: organisation scope, counted once
+(police_case_id, within the scope), known to (police / NGO), UNKNOWN for missing values, most
+serious by rank then code (byte order, "C" collation, like Python), margins as distinct counts via
+GROUPING SETS.
 
 Result columns:
   offence_counts_query -> group_value, code, severity_rank, title, most_serious, involving, offences, victims
@@ -110,8 +111,10 @@ def _bands(value: ColumnElement[Any], bands: tuple[tuple[str, int, int | None], 
     return sa.case(*whens, else_=sa.literal(UNKNOWN, sa.Text))
 
 
-def _case_cte(counted_once: bool) -> sa.CTE:
-    """One row per case with what filters and dimensions read (the counted-once rule applied or not)."""
+def _case_cte(counted_once: bool, organisation_ids: frozenset[int] | None = None) -> sa.CTE:
+    """One row per case of the organisations in scope with what filters and dimensions read (the
+    counted-once rule applied or not; within a scope, a case is represented by the police case it
+    names only when that case is in scope too). Known to NGO by link is decided over all cases."""
     linking = cases.alias("linking")
     linking_org = organisations.alias("linking_org")
     linked = (
@@ -146,8 +149,20 @@ def _case_cte(counted_once: bool) -> sa.CTE:
             linked, linked.c.police_case_id == cases.c.id
         )
     )
+    if organisation_ids is not None:
+        owners = sorted(organisation_ids)
+        query = query.where(cases.c.organisation_id.in_(owners))
     if counted_once:
-        query = query.where(cases.c.police_case_id.is_(None))
+        if organisation_ids is None:
+            query = query.where(cases.c.police_case_id.is_(None))
+        else:
+            represented_by = cases.alias("represented_by")
+            counted_elsewhere = (
+                sa.select(represented_by.c.id)
+                .where(represented_by.c.id == cases.c.police_case_id, represented_by.c.organisation_id.in_(owners))
+                .exists()
+            )
+            query = query.where(sa.or_(cases.c.police_case_id.is_(None), ~counted_elsewhere))
     return query.cte("all_cases" if counted_once else "all_records")
 
 
@@ -214,7 +229,7 @@ def dimension_values(dimension: Dimension, s: sa.CTE) -> sa.Select[Any]:
 
 def scope_cte(report_filter: ReportFilter, *, counted_once: bool = True) -> sa.CTE:
     """The cases a report counts: the counted-once rule, then the filter (see ``reports.scope``)."""
-    base = _case_cte(counted_once)
+    base = _case_cte(counted_once, report_filter.organisation_ids)
     conditions: list[ColumnElement[bool]] = []
     day = base.c.received_on if report_filter.date_basis == "received" else base.c.incident_on
     if report_filter.date_from:

@@ -49,6 +49,7 @@ class CaseRecord:
     organisation_kind: str  # police_unit | ngo | agency
     intake_channel: str  # police_report | ngo_intake | hotline | referral
     received_on: date
+    organisation_id: int | None = None  # the owning organisation (for figures limited to some)
     incident_on: date | None = None  # when the incident started, when known
     reported_to_police: bool = False
     # An NGO case whose victim went on to report: the police case it became (counted once).

@@ -13,6 +13,7 @@ PC 376(1) 12 > PC 383 = PC 384 7 > PC 506 6 > PC 509 = CMA 233(3) 4 > PC 292 3 >
   F (6) NGO, Mar: no offence recorded yet; no state, no platform, no abuse type.
   G (7) police, Mar: PC 383 + PC 384 (equal rank: the tie goes to PC 383) + PC 509, a minor.
 Perpetrator identifiers: phone 101 in A and C; bank account 103 in C, D and E; chat group 102 in B.
+Organisations: police unit 1 (A, B, C, G), NGO 2 (D, E), NGO 3 (F).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def offence(code: str, *victim_ids: int) -> OffenceRecord:
     return OffenceRecord(code, RANKS[code], tuple(victim_ids), TITLES[code])
 
 
+POLICE, NGO, OTHER_NGO = 1, 2, 3
+
 PHONE = IdentifierRef(101, "phone")
 GROUP = IdentifierRef(102, "chat_group")
 BANK = IdentifierRef(103, "bank_account")
@@ -57,6 +60,7 @@ CASE_A = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 1, 15),
+    organisation_id=POLICE,
     incident_on=date(2025, 12, 20),
     reported_to_police=True,
     state="MY-14",
@@ -74,6 +78,7 @@ CASE_B = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 2, 3),
+    organisation_id=POLICE,
     incident_on=date(2026, 1, 28),
     reported_to_police=True,
     state="MY-10",
@@ -102,6 +107,7 @@ CASE_C = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="referral",
     received_on=date(2026, 2, 20),
+    organisation_id=POLICE,
     incident_on=date(2026, 2, 1),
     reported_to_police=True,
     state="MY-14",
@@ -119,6 +125,7 @@ CASE_D = CaseRecord(
     organisation_kind="ngo",
     intake_channel="ngo_intake",
     received_on=date(2026, 2, 10),
+    organisation_id=NGO,
     incident_on=date(2026, 2, 1),
     reported_to_police=True,
     police_case_id=3,
@@ -135,6 +142,7 @@ CASE_E = CaseRecord(
     organisation_kind="ngo",
     intake_channel="hotline",
     received_on=date(2026, 3, 5),
+    organisation_id=NGO,
     incident_on=date(2026, 2, 25),
     state="MY-01",
     contact_platform="instagram",
@@ -151,6 +159,7 @@ CASE_F = CaseRecord(
     organisation_kind="ngo",
     intake_channel="ngo_intake",
     received_on=date(2026, 3, 28),
+    organisation_id=OTHER_NGO,
     victims=(VictimRecord(61, "female", None, False, "h-alia"),),
 )
 CASE_G = CaseRecord(
@@ -158,6 +167,7 @@ CASE_G = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 3, 10),
+    organisation_id=POLICE,
     reported_to_police=True,
     state="MY-10",
     contact_platform="whatsapp",

@@ -77,3 +77,13 @@ def test_estimate_is_shown_only_when_enough_victims_are_on_both_lists() -> None:
     assert table(shown, "Estimate").rows[4].values == (51,)
     notes = dict(withheld.notes)
     assert notes["Estimate status"].startswith("fewer than 7 victims")
+
+
+def test_the_filter_lines_name_the_organisations_of_a_scope_by_code() -> None:
+    everyone = build_report(from_records(FIVE_TIMES))
+    one_ngo = build_report(
+        from_records(FIVE_TIMES, ReportFilter(organisation_ids=frozenset({2, 3}))), organisation_labels={2: "WAO"}
+    )
+
+    assert dict(everyone.filter_lines)["Organisations"] == "all organisations"
+    assert dict(one_ngo.filter_lines)["Organisations"] == "WAO, organisation 3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pytest
@@ -22,19 +23,36 @@ from tests.helpers import Factory
 from tests.reports.dataset import CASES, RANKS
 
 
-def insert(cases: tuple[CaseRecord, ...]) -> dict[int, int]:
-    """The dataset as rows (through the ORM models); returns dataset case id -> database id."""
+@dataclass(frozen=True)
+class Stored:
+    """Dataset ids -> database ids, for cases and organisations."""
+
+    cases: dict[int, int]
+    organisations: dict[int, int]
+
+    def records(self, cases: tuple[CaseRecord, ...]) -> tuple[CaseRecord, ...]:
+        """The records with their organisations' database ids (what an organisation scope names)."""
+        return tuple(replace(c, organisation_id=self.organisations[c.organisation_id or 0]) for c in cases)
+
+    def scoped(self, report_filter: ReportFilter, *dataset_organisation_ids: int) -> ReportFilter:
+        owners = frozenset(self.organisations[i] for i in dataset_organisation_ids)
+        return replace(report_filter, organisation_ids=owners)
+
+
+def insert(cases: tuple[CaseRecord, ...]) -> Stored:
+    """The dataset as rows (through the ORM models), one organisation per dataset organisation id."""
     factory = Factory()
     organisations = {
-        "police_unit": factory.organisation(OrganisationKind.POLICE_UNIT),
-        "ngo": factory.organisation(OrganisationKind.NGO),
+        record.organisation_id: factory.organisation(OrganisationKind(record.organisation_kind))
+        for record in cases
+        if record.organisation_id is not None
     }
     codes = {c.code: c for c in db.session.scalars(select(OffenceCode))}
     identifiers: dict[int, Identifier] = {}
     ids: dict[int, int] = {}
     rows: dict[int, Case] = {}
     for number, record in enumerate(cases, start=1):
-        organisation = organisations[record.organisation_kind]
+        organisation = organisations[record.organisation_id]
         case = Case(
             organisation_id=organisation.id,
             reference=f"{organisation.code}-2026-{number:06d}",
@@ -89,11 +107,11 @@ def insert(cases: tuple[CaseRecord, ...]) -> dict[int, int]:
             rows[record.case_id].police_case_id = rows[record.police_case_id].id
         ids[record.case_id] = rows[record.case_id].id
     db.session.flush()
-    return ids
+    return Stored(ids, {key: organisation.id for key, organisation in organisations.items()})
 
 
 @pytest.fixture
-def dataset(app_ctx: Flask) -> dict[int, int]:
+def dataset(app_ctx: Flask) -> Stored:
     return insert(CASES)
 
 
@@ -122,7 +140,7 @@ FILTERS = [
 
 
 @pytest.mark.parametrize("group_by", [None, *Dimension], ids=lambda d: str(d))
-def test_sql_and_python_agree_for_every_breakdown(dataset: dict[int, int], group_by: Dimension | None) -> None:
+def test_sql_and_python_agree_for_every_breakdown(dataset: Stored, group_by: Dimension | None) -> None:
     from_sql = aggregates_from_database(db.session.connection(), ReportFilter(), group_by)
 
     assert from_sql == from_records(CASES, ReportFilter(), group_by)
@@ -131,14 +149,14 @@ def test_sql_and_python_agree_for_every_breakdown(dataset: dict[int, int], group
 @pytest.mark.parametrize("report_filter", FILTERS, ids=lambda f: repr(f.only or (f.date_from, f.date_to)))
 @pytest.mark.parametrize("group_by", [Dimension.RECEIVED_QUARTER, Dimension.GENDER, Dimension.PLATFORM])
 def test_sql_and_python_agree_under_every_filter(
-    dataset: dict[int, int], report_filter: ReportFilter, group_by: Dimension
+    dataset: Stored, report_filter: ReportFilter, group_by: Dimension
 ) -> None:
     from_sql = aggregates_from_database(db.session.connection(), report_filter, group_by)
 
     assert from_sql == from_records(CASES, report_filter, group_by)
 
 
-def test_sql_computes_the_hand_computed_offence_table(dataset: dict[int, int]) -> None:
+def test_sql_computes_the_hand_computed_offence_table(dataset: Stored) -> None:
     rows = db.session.execute(offence_counts_query(ReportFilter())).all()
     table = {r.code: (r.most_serious, r.involving, r.offences, r.victims) for r in rows if r.group_value is None}
 
@@ -152,3 +170,34 @@ def test_sql_on_an_empty_database_gives_zero_margins(app_ctx: Flask) -> None:
     agg = aggregates_from_database(db.session.connection(), ReportFilter(), Dimension.STATE)
 
     assert agg == from_records([], ReportFilter(), Dimension.STATE)
+
+
+SCOPES = [(1,), (2,), (3,), (1, 2), (2, 3)]
+
+
+@pytest.mark.parametrize("organisations", SCOPES, ids=str)
+@pytest.mark.parametrize(
+    ("report_filter", "group_by"),
+    [
+        (ReportFilter(), None),
+        (ReportFilter(), Dimension.KNOWN_TO),
+        (ReportFilter(date_from=date(2026, 2, 1), date_to=date(2026, 2, 28)), Dimension.PLATFORM),
+        (ReportFilter(only={Dimension.KNOWN_TO: frozenset({"police_and_ngo"})}), Dimension.GENDER),
+    ],
+)
+def test_sql_and_python_agree_within_an_organisation_scope(
+    dataset: Stored, organisations: tuple[int, ...], report_filter: ReportFilter, group_by: Dimension | None
+) -> None:
+    scoped = dataset.scoped(report_filter, *organisations)
+
+    from_sql = aggregates_from_database(db.session.connection(), scoped, group_by)
+
+    assert from_sql == from_records(dataset.records(CASES), scoped, group_by)
+
+
+def test_an_ngo_scope_counts_its_case_linked_to_a_police_case_elsewhere_as_its_own(dataset: Stored) -> None:
+    rows = db.session.execute(offence_counts_query(dataset.scoped(ReportFilter(), 2))).all()
+    table = {r.code: (r.most_serious, r.involving) for r in rows if r.group_value is None}
+
+    # D (PC 383, linked to police case C) and E (CMA 233(3)); C's own PC 384 is not the NGO's
+    assert table == {"PC 383": (1, 1), "CMA 233(3)": (1, 1), None: (2, 2)}
