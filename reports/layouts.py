@@ -27,7 +27,8 @@ from reports.dimensions import (
 )
 from reports.estimates import PopulationEstimate, chapman
 from reports.perpetrators import GROUP_SIZES
-from reports.tables import Chart, Derived, Figure, FigureBook, ReportSpec, Row, Share, TableSpec
+from reports.referrals import MIN_MEDIAN_BASE, PURPOSE_LABELS, ReferralCountRow, TakedownCountRow
+from reports.tables import WITHHELD, Cell, Chart, Derived, Figure, FigureBook, ReportSpec, Row, Share, TableSpec
 
 SHORT: dict[Dimension, str] = {
     Dimension.RECEIVED_MONTH: "month",
@@ -56,6 +57,22 @@ MEASURES = {
     "victims": "(d) Victims",
     "hidden": "Hidden number (b) - (a)",
 }
+
+REFERRAL_MEASURES = (
+    "sent",
+    "acknowledged_on_time",
+    "acknowledged_late",
+    "not_acknowledged",
+    "completed",
+    "declined",
+    "withdrawn",
+    "still_open",
+)
+# Two ways every sent referral is counted exactly once: whether it was acknowledged, and how it ended.
+REFERRAL_PARTITIONS = (
+    ("acknowledged_on_time", "acknowledged_late", "not_acknowledged"),
+    ("completed", "declined", "withdrawn", "still_open"),
+)
 
 Conditions = frozenset[tuple[str, str]]
 
@@ -170,6 +187,7 @@ class _Builder:
                 ("Known to",),
                 ("Cases", "Share of cases"),
                 tuple(rows),
+                topic="cases",
             )
         )
 
@@ -226,6 +244,7 @@ class _Builder:
                         x_title="Section",
                     ),
                 ),
+                topic="offences",
             )
         )
 
@@ -269,6 +288,7 @@ class _Builder:
             (*(label(kt) for kt in self.known_to), "All cases"),
             tuple(rows),
             charts=(Chart("line", title, series=(len(self.known_to),), x_title=TITLES[rows_dim]),) if chart else (),
+            topic="cases",
         )
 
     def cases_by_month_table(self) -> None:
@@ -346,6 +366,7 @@ class _Builder:
                     ("Code", "Offence"),
                     (*(label(g) for g in values), "All"),
                     tuple(rows),
+                    topic="offences",
                 )
             )
 
@@ -388,6 +409,7 @@ class _Builder:
                 ("Payments before reporting",),
                 (*(label(m) for m in material), "All cases", "Share of cases"),
                 tuple(rows),
+                topic="cases",
             )
         )
 
@@ -417,6 +439,7 @@ class _Builder:
                 ("Identifier kind",),
                 ("Identifiers in 2+ cases", "Cases naming them"),
                 tuple(rows),
+                topic="perpetrators",
             )
         )
         rows = []
@@ -441,6 +464,7 @@ class _Builder:
                 ("Group size",),
                 ("Groups", "Cases in them"),
                 tuple(rows),
+                topic="perpetrators",
             )
         )
 
@@ -476,6 +500,111 @@ class _Builder:
                 ("Measure",),
                 ("Value",),
                 tuple(rows),
+                topic="estimate",
+            )
+        )
+
+    def median(self, value: float | None, base: int, inputs: tuple[Hashable, ...]) -> Derived:
+        """A median in days, withheld when fewer than MIN_MEDIAN_BASE referrals (or items) underlie
+        it, and (by suppression) whenever a count it rests on is hidden."""
+        if value is None or base < MIN_MEDIAN_BASE:
+            return Derived(WITHHELD, inputs)
+        return Derived(value, inputs)
+
+    def referrals_table(self) -> None:
+        rows: list[Row] = []
+        margin: dict[str, Hashable] = {}
+        total_cells: tuple[Cell, ...] = ()
+        found = list(self.agg.referrals) or [ReferralCountRow(None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, None)]
+        column_keys: dict[str, list[Hashable]] = {measure: [] for measure in REFERRAL_MEASURES}
+        for r in found:
+            total = r.agency is None
+            keys = {
+                m: self.book.add(("referrals", m, r.agency, r.purpose), getattr(r, m), total=total).key
+                for m in REFERRAL_MEASURES
+            }
+            for parts in REFERRAL_PARTITIONS:
+                self.book.adds_up(keys["sent"], [keys[m] for m in parts])
+            cells: tuple[Cell, ...] = (
+                *(Figure(keys[m]) for m in REFERRAL_MEASURES),
+                self.median(
+                    r.median_days_to_acknowledge,
+                    r.acknowledged,
+                    (keys["acknowledged_on_time"], keys["acknowledged_late"]),
+                ),
+                self.median(r.median_days_to_complete, r.completed, (keys["completed"],)),
+            )
+            if total:
+                margin = keys
+                total_cells = cells
+                continue
+            for m in REFERRAL_MEASURES:
+                column_keys[m].append(keys[m])
+            rows.append(Row((r.agency, PURPOSE_LABELS.get(r.purpose or "", r.purpose)), cells))
+        for m in REFERRAL_MEASURES:
+            self.book.adds_up(margin[m], column_keys[m])
+        rows.append(Row(("All referrals", None), total_cells, is_total=True, in_charts=False))
+        self.tables.append(
+            TableSpec(
+                "Referrals",
+                "Referrals to agencies by agency and purpose, and how they went",
+                "Referrals sent for the cases counted (drafts are not), each from the record that made it: an NGO's "
+                "referrals count even when its case is counted as the police case it became. On time: acknowledged "
+                "by the deadline set when it was sent. Medians are in days from sending, and are shown only when "
+                f"based on {MIN_MEDIAN_BASE} or more referrals.",
+                ("Agency", "Purpose"),
+                (
+                    "Sent",
+                    "Acknowledged on time",
+                    "Acknowledged late",
+                    "Not acknowledged",
+                    "Completed",
+                    "Declined",
+                    "Withdrawn after sending",
+                    "Still open",
+                    "Median days to acknowledge",
+                    "Median days to complete",
+                ),
+                tuple(rows),
+                topic="referrals",
+            )
+        )
+
+    def takedown_table(self) -> None:
+        rows: list[Row] = []
+        found = list(self.agg.takedown) or [TakedownCountRow(None, 0, 0, 0, 0, None)]
+        measures = ("items", "removed", "refused", "unresolved")
+        column_keys: dict[str, list[Hashable]] = {m: [] for m in measures}
+        margin: dict[str, Hashable] = {}
+        total_cells: tuple[Cell, ...] = ()
+        for r in found:
+            total = r.agency is None
+            keys = {m: self.book.add(("takedown", m, r.agency), getattr(r, m), total=total).key for m in measures}
+            self.book.adds_up(keys["items"], [keys[m] for m in measures[1:]])
+            cells: tuple[Cell, ...] = (
+                *(Figure(keys[m]) for m in measures),
+                self.median(r.median_days_to_removal, r.removed, (keys["removed"],)),
+            )
+            if total:
+                margin, total_cells = keys, cells
+                continue
+            for m in measures:
+                column_keys[m].append(keys[m])
+            rows.append(Row((r.agency,), cells))
+        for m in measures:
+            self.book.adds_up(margin[m], column_keys[m])
+        rows.append(Row(("All agencies",), total_cells, is_total=True, in_charts=False))
+        self.tables.append(
+            TableSpec(
+                "Takedown items",
+                "Addresses of posted material referred for takedown: removed, refused, not resolved",
+                "Each address in a sent takedown referral, by where it stands now; not resolved = still requested, or "
+                "found re-uploaded after a removal. Median days from the request to the first removal, over addresses "
+                f"now removed, shown only when based on {MIN_MEDIAN_BASE} or more.",
+                ("Agency",),
+                ("Addresses", "Removed", "Refused", "Not resolved", "Median days to removal"),
+                tuple(rows),
+                topic="referrals",
             )
         )
 
@@ -498,6 +627,8 @@ def build_report(
     builder.payments_table()
     builder.repeat_tables()
     builder.estimate_table(estimate)
+    builder.referrals_table()
+    builder.takedown_table()
     filter_lines = list(agg.report_filter.describe(organisation_labels))
     if agg.group_by is not None:
         filter_lines.append(("Broken down by", TITLES[agg.group_by]))

@@ -14,9 +14,16 @@ from casework.models import Case, CaseIdentifier, CaseOffence, Identifier, Offen
 from casework.models.cases import CaseStatus, Gender, IntakeChannel, OffenceStatus
 from casework.models.identifiers import IdentifierKind, IdentifierRole
 from casework.models.organisations import OrganisationKind
+from casework.models.referrals import Referral, ReferralPurpose, ReferralStatus, TakedownItem, TakedownItemStatus
+from casework.models.users import Role
 from reports.aggregates import from_records
 from reports.dimensions import Dimension
-from reports.queries import aggregates_from_database, offence_counts_query
+from reports.queries import (
+    aggregates_from_database,
+    offence_counts_query,
+    referral_counts_query,
+    takedown_counts_query,
+)
 from reports.records import CaseRecord
 from reports.scope import ReportFilter
 from tests.helpers import Factory
@@ -102,12 +109,55 @@ def insert(cases: tuple[CaseRecord, ...]) -> Stored:
         db.session.add(case)
         rows[record.case_id] = case
     db.session.flush()
+    if any(record.referrals for record in cases):
+        add_referrals(cases, rows, factory)
     for record in cases:
         if record.police_case_id is not None:
             rows[record.case_id].police_case_id = rows[record.police_case_id].id
         ids[record.case_id] = rows[record.case_id].id
     db.session.flush()
     return Stored(ids, {key: organisation.id for key, organisation in organisations.items()})
+
+
+def add_referrals(cases: tuple[CaseRecord, ...], rows: dict[int, Case], factory: Factory) -> None:
+    """The records' referrals and takedown items as rows (any recipient will do for the counts)."""
+    recipient = factory.organisation(OrganisationKind.AGENCY)
+    author = factory.user(Role.CASEWORKER, recipient)
+    for record in cases:
+        case = rows[record.case_id]
+        for r in record.referrals:
+            status = ReferralStatus(r.status)
+            db.session.add(
+                Referral(
+                    case_id=case.id,
+                    victim_id=case.victims[0].id,
+                    sender_organisation_id=case.organisation_id,
+                    agency_acronym=r.agency,
+                    recipient_organisation_id=recipient.id,
+                    purpose=ReferralPurpose(r.purpose),
+                    status=status,
+                    consent_override_reason="statistics test",
+                    created_by_id=author.id,
+                    sent_at=r.sent_at,
+                    acknowledged_at=r.acknowledged_at,
+                    due_acknowledge_at=r.due_acknowledge_at,
+                    closed_at=r.closed_at,
+                    outcome="done" if status == ReferralStatus.COMPLETED else None,
+                    decline_reason="not for us" if status == ReferralStatus.DECLINED else None,
+                    shared={},
+                    takedown_items=[
+                        TakedownItem(
+                            url=f"https://example.test/{n}",
+                            status=TakedownItemStatus(i.status),
+                            requested_at=i.requested_at,
+                            first_removed_at=i.first_removed_at,
+                            removed_at=i.first_removed_at,
+                        )
+                        for n, i in enumerate(r.takedown_items)
+                    ],
+                )
+            )
+    db.session.flush()
 
 
 @pytest.fixture
@@ -201,3 +251,34 @@ def test_an_ngo_scope_counts_its_case_linked_to_a_police_case_elsewhere_as_its_o
 
     # D (PC 383, linked to police case C) and E (CMA 233(3)); C's own PC 384 is not the NGO's
     assert table == {"PC 383": (1, 1), "CMA 233(3)": (1, 1), None: (2, 2)}
+
+
+def test_sql_computes_the_hand_computed_referral_figures(dataset: Stored) -> None:
+    rows = db.session.execute(referral_counts_query(ReportFilter())).all()
+    found = {(r.agency, r.purpose): r for r in rows}
+
+    margin = found[None, None]
+    assert (margin.sent, margin.acknowledged_on_time, margin.acknowledged_late, margin.not_acknowledged) == (5, 2, 1, 2)
+    assert (margin.completed, margin.declined, margin.withdrawn, margin.still_open) == (2, 1, 1, 1)
+    assert margin.to_acknowledge == 12 * 3600  # 6 h, 12 h, 2 days
+    assert found["MCMC", "takedown"].to_acknowledge == (12 + 48) / 2 * 3600
+    # the draft to JBG is not counted
+    assert set(found) - {(None, None)} == {
+        ("CYBER999", "incident_help"),
+        ("MCMC", "takedown"),
+        ("PDRM", "police_report"),
+        ("WAO", "counselling"),
+    }
+    items = db.session.execute(takedown_counts_query(ReportFilter())).all()
+    assert {(r.agency, r.items, r.removed, r.refused, r.unresolved, r.to_removal) for r in items} == {
+        ("MCMC", 5, 3, 1, 1, 2 * 86400),
+        (None, 5, 3, 1, 1, 2 * 86400),
+    }
+
+
+def test_sql_referral_figures_on_an_empty_database_are_zero_margins(app_ctx: Flask) -> None:
+    agg = aggregates_from_database(db.session.connection(), ReportFilter())
+
+    assert agg.referrals == from_records([]).referrals
+    assert agg.takedown == from_records([]).takedown
+    assert agg.referrals[0].sent == 0 and agg.referrals[0].median_days_to_acknowledge is None
