@@ -28,8 +28,20 @@ from reports.dimensions import (
 from reports.estimates import PopulationEstimate, chapman
 from reports.perpetrators import GROUP_SIZES
 from reports.referrals import MIN_MEDIAN_BASE, PURPOSE_LABELS, ReferralCountRow, TakedownCountRow
-from reports.tables import WITHHELD, Cell, Chart, Derived, Figure, FigureBook, ReportSpec, Row, Share, TableSpec
+from reports.tables import (
+    WITHHELD,
+    Cell,
+    Chart,
+    Derived,
+    Figure,
+    FigureBook,
+    ReportSpec,
+    Row,
+    Share,
+    TableSpec,
+)
 
+# Short names for sheet names ("Most serious - <short>" must fit Excel's 31 characters).
 SHORT: dict[Dimension, str] = {
     Dimension.RECEIVED_MONTH: "month",
     Dimension.RECEIVED_QUARTER: "quarter",
@@ -43,11 +55,11 @@ SHORT: dict[Dimension, str] = {
     Dimension.AGE_BAND: "age band",
     Dimension.GENDER: "gender",
     Dimension.MINOR: "minor",
-    Dimension.ORGANISATION_KIND: "organisation kind",
+    Dimension.ORGANISATION_KIND: "organisation",
     Dimension.INTAKE_CHANNEL: "intake channel",
     Dimension.KNOWN_TO: "known to",
     Dimension.PAYMENTS: "payments",
-    Dimension.MATERIAL_RELEASED: "material released",
+    Dimension.MATERIAL_RELEASED: "material",
 }
 
 MEASURES = {

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from reports.aggregates import from_records
 from reports.dimensions import Dimension
 from reports.layouts import build_report
@@ -87,3 +89,11 @@ def test_the_filter_lines_name_the_organisations_of_a_scope_by_code() -> None:
 
     assert dict(everyone.filter_lines)["Organisations"] == "all organisations"
     assert dict(one_ngo.filter_lines)["Organisations"] == "WAO, organisation 3"
+
+
+@pytest.mark.parametrize("group_by", list(Dimension), ids=str)
+def test_every_breakdown_builds_tables_whose_names_fit_a_sheet(group_by: Dimension) -> None:
+    report = suppress_report(build_report(from_records(CASES, group_by=group_by)))
+
+    assert all(len(t.name) <= 31 for t in report.tables)
+    assert len({t.name for t in report.tables}) == len(report.tables)
