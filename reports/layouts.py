@@ -10,6 +10,7 @@ get no equation.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from reports.aggregates import Aggregates, period_dimension
@@ -38,6 +39,8 @@ from reports.tables import (
     ReportSpec,
     Row,
     Share,
+    Shown,
+    SuppressedReport,
     TableSpec,
 )
 
@@ -657,3 +660,37 @@ def build_report(
         ("Estimate status", estimate.reason or "estimated (see the Estimate sheet)"),
     ]
     return ReportSpec(builder.book, tuple(builder.tables), tuple(filter_lines), tuple(notes))
+
+
+@dataclass(frozen=True)
+class EstimateSummary:
+    """The estimate as a suppressed report shows it: its method, assumptions, and figures or why not."""
+
+    method: str
+    assumptions: tuple[str, ...]
+    status: str  # estimated | withheld
+    reason: str | None
+    figures: tuple[tuple[str, Shown], ...]  # (measure, value as shown)
+
+
+def estimate_summary(report: SuppressedReport) -> EstimateSummary:
+    """Read the estimate back from a suppressed report (its Estimate table and About notes), so it
+    says no more than the tables do: withheld when too few victims are matched, and also when the
+    counts it rests on are hidden."""
+    notes = dict(report.notes)
+    table = next(t for t in report.tables if t.topic == "estimate")
+    figures = tuple((str(row.labels[0]), row.values[0]) for row in table.rows)
+    estimated = [value for measure, value in figures if measure.endswith("(estimate)")]
+    status = notes.get("Estimate status", "")
+    reason: str | None = None
+    if not status.startswith("estimated"):
+        reason = status
+    elif any(value == WITHHELD for value in estimated):
+        reason = "the counts it rests on include small numbers hidden by suppression"
+    return EstimateSummary(
+        method=notes.get("Estimate method", ""),
+        assumptions=tuple(text for heading, text in report.notes if heading.startswith("Estimate assumption")),
+        status="withheld" if reason else "estimated",
+        reason=reason,
+        figures=figures,
+    )
