@@ -14,6 +14,7 @@ from reports.dimensions import Dimension
 from reports.estimates import ListCounts, two_list_counts
 from reports.perpetrators import RepeatSummary, links_from_cases, summarise
 from reports.records import CaseRecord
+from reports.referrals import ReferralCountRow, TakedownCountRow, count_referrals, count_takedown_items
 from reports.scope import ReportFilter, scope
 
 
@@ -28,6 +29,8 @@ class Aggregates:
     payments: tuple[CaseCountRow, ...]  # rows: payments before reporting, columns: material released
     repeat: RepeatSummary
     lists: ListCounts  # for the capture-recapture estimate
+    referrals: tuple[ReferralCountRow, ...] = ()  # sent referrals per (agency, purpose), margin first
+    takedown: tuple[TakedownCountRow, ...] = ()  # takedown items per agency, margin first
 
 
 def period_dimension(report_filter: ReportFilter) -> Dimension:
@@ -41,6 +44,7 @@ def from_records(
     report_filter = report_filter or ReportFilter()
     everything = list(cases)
     counted = scope(everything, report_filter)
+    own_records = scope(everything, report_filter, counted_once=False)
     return Aggregates(
         report_filter=report_filter,
         group_by=group_by,
@@ -50,5 +54,7 @@ def from_records(
         cases_by=tuple(count_cases(counted, group_by, Dimension.KNOWN_TO)) if group_by else (),
         payments=tuple(count_cases(counted, Dimension.PAYMENTS, Dimension.MATERIAL_RELEASED)),
         repeat=summarise(links_from_cases(counted)),
-        lists=two_list_counts(scope(everything, report_filter, counted_once=False)),
+        lists=two_list_counts(own_records),
+        referrals=tuple(count_referrals(own_records)),
+        takedown=tuple(count_takedown_items(own_records)),
     )

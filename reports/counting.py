@@ -50,7 +50,9 @@ COUNTING_RULES: dict[str, str] = {
     ),
     "counted_once": (
         "An NGO case linked to the police case it became is counted once, as the police case (with the police "
-        "record's dates, place and offences); that case is then known to police and an NGO."
+        "record's dates, place and offences); that case is then known to police and an NGO. In figures limited "
+        "to some organisations, this applies only when the police case is among them: otherwise the NGO case "
+        "counts as the NGO's own record, so an NGO's figures include every case it handled."
     ),
 }
 

@@ -219,6 +219,18 @@ def case_values(scoped: ScopedCase, dimension: Dimension) -> frozenset[str]:
     raise ValueError(f"unknown dimension {dimension!r}")
 
 
+# Closed sets whose value can also be missing on a record (shown as UNKNOWN).
+_CAN_BE_UNKNOWN = frozenset({Dimension.AGE_BAND, Dimension.GENDER, Dimension.MATERIAL_RELEASED})
+
+
+def closed_values(dimension: Dimension) -> tuple[str, ...] | None:
+    """Every value a closed dimension takes, in order (None: an open set such as states, platforms
+    or months, whose values come from reference data or the calendar)."""
+    if dimension not in ORDER:
+        return None
+    return (*ORDER[dimension], *((UNKNOWN,) if dimension in _CAN_BE_UNKNOWN else ()))
+
+
 def sort_values(dimension: Dimension, values: Iterable[str]) -> list[str]:
     """Presentation order: the dimension's own order where it has one, else alphabetical; UNKNOWN last."""
     order = ORDER.get(dimension, ())

@@ -9,7 +9,8 @@ get no equation.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from reports.aggregates import Aggregates, period_dimension
@@ -27,8 +28,23 @@ from reports.dimensions import (
 )
 from reports.estimates import PopulationEstimate, chapman
 from reports.perpetrators import GROUP_SIZES
-from reports.tables import Chart, Derived, Figure, FigureBook, ReportSpec, Row, Share, TableSpec
+from reports.referrals import MIN_MEDIAN_BASE, PURPOSE_LABELS, ReferralCountRow, TakedownCountRow
+from reports.tables import (
+    WITHHELD,
+    Cell,
+    Chart,
+    Derived,
+    Figure,
+    FigureBook,
+    ReportSpec,
+    Row,
+    Share,
+    Shown,
+    SuppressedReport,
+    TableSpec,
+)
 
+# Short names for sheet names ("Most serious - <short>" must fit Excel's 31 characters).
 SHORT: dict[Dimension, str] = {
     Dimension.RECEIVED_MONTH: "month",
     Dimension.RECEIVED_QUARTER: "quarter",
@@ -42,11 +58,11 @@ SHORT: dict[Dimension, str] = {
     Dimension.AGE_BAND: "age band",
     Dimension.GENDER: "gender",
     Dimension.MINOR: "minor",
-    Dimension.ORGANISATION_KIND: "organisation kind",
+    Dimension.ORGANISATION_KIND: "organisation",
     Dimension.INTAKE_CHANNEL: "intake channel",
     Dimension.KNOWN_TO: "known to",
     Dimension.PAYMENTS: "payments",
-    Dimension.MATERIAL_RELEASED: "material released",
+    Dimension.MATERIAL_RELEASED: "material",
 }
 
 MEASURES = {
@@ -56,6 +72,22 @@ MEASURES = {
     "victims": "(d) Victims",
     "hidden": "Hidden number (b) - (a)",
 }
+
+REFERRAL_MEASURES = (
+    "sent",
+    "acknowledged_on_time",
+    "acknowledged_late",
+    "not_acknowledged",
+    "completed",
+    "declined",
+    "withdrawn",
+    "still_open",
+)
+# Two ways every sent referral is counted exactly once: whether it was acknowledged, and how it ended.
+REFERRAL_PARTITIONS = (
+    ("acknowledged_on_time", "acknowledged_late", "not_acknowledged"),
+    ("completed", "declined", "withdrawn", "still_open"),
+)
 
 Conditions = frozenset[tuple[str, str]]
 
@@ -170,6 +202,7 @@ class _Builder:
                 ("Known to",),
                 ("Cases", "Share of cases"),
                 tuple(rows),
+                topic="cases",
             )
         )
 
@@ -226,6 +259,7 @@ class _Builder:
                         x_title="Section",
                     ),
                 ),
+                topic="offences",
             )
         )
 
@@ -269,6 +303,7 @@ class _Builder:
             (*(label(kt) for kt in self.known_to), "All cases"),
             tuple(rows),
             charts=(Chart("line", title, series=(len(self.known_to),), x_title=TITLES[rows_dim]),) if chart else (),
+            topic="cases",
         )
 
     def cases_by_month_table(self) -> None:
@@ -346,6 +381,7 @@ class _Builder:
                     ("Code", "Offence"),
                     (*(label(g) for g in values), "All"),
                     tuple(rows),
+                    topic="offences",
                 )
             )
 
@@ -388,6 +424,7 @@ class _Builder:
                 ("Payments before reporting",),
                 (*(label(m) for m in material), "All cases", "Share of cases"),
                 tuple(rows),
+                topic="cases",
             )
         )
 
@@ -417,6 +454,7 @@ class _Builder:
                 ("Identifier kind",),
                 ("Identifiers in 2+ cases", "Cases naming them"),
                 tuple(rows),
+                topic="perpetrators",
             )
         )
         rows = []
@@ -441,6 +479,7 @@ class _Builder:
                 ("Group size",),
                 ("Groups", "Cases in them"),
                 tuple(rows),
+                topic="perpetrators",
             )
         )
 
@@ -476,12 +515,123 @@ class _Builder:
                 ("Measure",),
                 ("Value",),
                 tuple(rows),
+                topic="estimate",
+            )
+        )
+
+    def median(self, value: float | None, base: int, inputs: tuple[Hashable, ...]) -> Derived:
+        """A median in days, withheld when fewer than MIN_MEDIAN_BASE referrals (or items) underlie
+        it, and (by suppression) whenever a count it rests on is hidden."""
+        if value is None or base < MIN_MEDIAN_BASE:
+            return Derived(WITHHELD, inputs)
+        return Derived(value, inputs)
+
+    def referrals_table(self) -> None:
+        rows: list[Row] = []
+        margin: dict[str, Hashable] = {}
+        total_cells: tuple[Cell, ...] = ()
+        found = list(self.agg.referrals) or [ReferralCountRow(None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, None)]
+        column_keys: dict[str, list[Hashable]] = {measure: [] for measure in REFERRAL_MEASURES}
+        for r in found:
+            total = r.agency is None
+            keys = {
+                m: self.book.add(("referrals", m, r.agency, r.purpose), getattr(r, m), total=total).key
+                for m in REFERRAL_MEASURES
+            }
+            for parts in REFERRAL_PARTITIONS:
+                self.book.adds_up(keys["sent"], [keys[m] for m in parts])
+            cells: tuple[Cell, ...] = (
+                *(Figure(keys[m]) for m in REFERRAL_MEASURES),
+                self.median(
+                    r.median_days_to_acknowledge,
+                    r.acknowledged,
+                    (keys["acknowledged_on_time"], keys["acknowledged_late"]),
+                ),
+                self.median(r.median_days_to_complete, r.completed, (keys["completed"],)),
+            )
+            if total:
+                margin = keys
+                total_cells = cells
+                continue
+            for m in REFERRAL_MEASURES:
+                column_keys[m].append(keys[m])
+            rows.append(Row((r.agency, PURPOSE_LABELS.get(r.purpose or "", r.purpose)), cells))
+        for m in REFERRAL_MEASURES:
+            self.book.adds_up(margin[m], column_keys[m])
+        rows.append(Row(("All referrals", None), total_cells, is_total=True, in_charts=False))
+        self.tables.append(
+            TableSpec(
+                "Referrals",
+                "Referrals to agencies by agency and purpose, and how they went",
+                "Referrals sent for the cases counted (drafts are not), each from the record that made it: an NGO's "
+                "referrals count even when its case is counted as the police case it became. On time: acknowledged "
+                "by the deadline set when it was sent. Medians are in days from sending, and are shown only when "
+                f"based on {MIN_MEDIAN_BASE} or more referrals.",
+                ("Agency", "Purpose"),
+                (
+                    "Sent",
+                    "Acknowledged on time",
+                    "Acknowledged late",
+                    "Not acknowledged",
+                    "Completed",
+                    "Declined",
+                    "Withdrawn after sending",
+                    "Still open",
+                    "Median days to acknowledge",
+                    "Median days to complete",
+                ),
+                tuple(rows),
+                topic="referrals",
+            )
+        )
+
+    def takedown_table(self) -> None:
+        rows: list[Row] = []
+        found = list(self.agg.takedown) or [TakedownCountRow(None, 0, 0, 0, 0, None)]
+        measures = ("items", "removed", "refused", "unresolved")
+        column_keys: dict[str, list[Hashable]] = {m: [] for m in measures}
+        margin: dict[str, Hashable] = {}
+        total_cells: tuple[Cell, ...] = ()
+        for r in found:
+            total = r.agency is None
+            keys = {m: self.book.add(("takedown", m, r.agency), getattr(r, m), total=total).key for m in measures}
+            self.book.adds_up(keys["items"], [keys[m] for m in measures[1:]])
+            cells: tuple[Cell, ...] = (
+                *(Figure(keys[m]) for m in measures),
+                self.median(r.median_days_to_removal, r.removed, (keys["removed"],)),
+            )
+            if total:
+                margin, total_cells = keys, cells
+                continue
+            for m in measures:
+                column_keys[m].append(keys[m])
+            rows.append(Row((r.agency,), cells))
+        for m in measures:
+            self.book.adds_up(margin[m], column_keys[m])
+        rows.append(Row(("All agencies",), total_cells, is_total=True, in_charts=False))
+        self.tables.append(
+            TableSpec(
+                "Takedown items",
+                "Addresses of posted material referred for takedown: removed, refused, not resolved",
+                "Each address in a sent takedown referral, by where it stands now; not resolved = still requested, or "
+                "found re-uploaded after a removal. Median days from the request to the first removal, over addresses "
+                f"now removed, shown only when based on {MIN_MEDIAN_BASE} or more.",
+                ("Agency",),
+                ("Addresses", "Removed", "Refused", "Not resolved", "Median days to removal"),
+                tuple(rows),
+                topic="referrals",
             )
         )
 
 
-def build_report(agg: Aggregates, *, estimate: PopulationEstimate | None = None) -> ReportSpec:
-    """Every table of the standard report, its figures and their equations (not yet suppressed)."""
+def build_report(
+    agg: Aggregates,
+    *,
+    estimate: PopulationEstimate | None = None,
+    organisation_labels: Mapping[int, str] | None = None,
+) -> ReportSpec:
+    """Every table of the standard report, its figures and their equations (not yet suppressed).
+    ``organisation_labels`` names the organisations of a scope on the About sheet (codes, e.g. D11)."""
     estimate = estimate or chapman(agg.lists)
     builder = _Builder(agg)
     builder.known_to_table()
@@ -492,7 +642,9 @@ def build_report(agg: Aggregates, *, estimate: PopulationEstimate | None = None)
     builder.payments_table()
     builder.repeat_tables()
     builder.estimate_table(estimate)
-    filter_lines = list(agg.report_filter.describe())
+    builder.referrals_table()
+    builder.takedown_table()
+    filter_lines = list(agg.report_filter.describe(organisation_labels))
     if agg.group_by is not None:
         filter_lines.append(("Broken down by", TITLES[agg.group_by]))
     notes = [
@@ -508,3 +660,37 @@ def build_report(agg: Aggregates, *, estimate: PopulationEstimate | None = None)
         ("Estimate status", estimate.reason or "estimated (see the Estimate sheet)"),
     ]
     return ReportSpec(builder.book, tuple(builder.tables), tuple(filter_lines), tuple(notes))
+
+
+@dataclass(frozen=True)
+class EstimateSummary:
+    """The estimate as a suppressed report shows it: its method, assumptions, and figures or why not."""
+
+    method: str
+    assumptions: tuple[str, ...]
+    status: str  # estimated | withheld
+    reason: str | None
+    figures: tuple[tuple[str, Shown], ...]  # (measure, value as shown)
+
+
+def estimate_summary(report: SuppressedReport) -> EstimateSummary:
+    """Read the estimate back from a suppressed report (its Estimate table and About notes), so it
+    says no more than the tables do: withheld when too few victims are matched, and also when the
+    counts it rests on are hidden."""
+    notes = dict(report.notes)
+    table = next(t for t in report.tables if t.topic == "estimate")
+    figures = tuple((str(row.labels[0]), row.values[0]) for row in table.rows)
+    estimated = [value for measure, value in figures if measure.endswith("(estimate)")]
+    status = notes.get("Estimate status", "")
+    reason: str | None = None
+    if not status.startswith("estimated"):
+        reason = status
+    elif any(value == WITHHELD for value in estimated):
+        reason = "the counts it rests on include small numbers hidden by suppression"
+    return EstimateSummary(
+        method=notes.get("Estimate method", ""),
+        assumptions=tuple(text for heading, text in report.notes if heading.startswith("Estimate assumption")),
+        status="withheld" if reason else "estimated",
+        reason=reason,
+        figures=figures,
+    )

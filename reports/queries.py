@@ -5,16 +5,20 @@ Each builder takes a ``ReportFilter`` and returns a ``Select``; ``aggregates_fro
 them on a connection and returns the same ``Aggregates`` that ``reports.aggregates.from_records``
 computes in Python (the tests hold the two equal). Tables are declared here in the few columns the
 queries read, so this module needs no Flask and no ORM. The rules follow ``reports.counting``,
-``reports.scope`` and ``reports.dimensions`` exactly: counted once (police_case_id), known to
-(police / NGO), UNKNOWN for missing values, most serious by rank then code (byte order, "C"
-collation, like Python), margins as distinct counts via GROUPING SETS.
+``reports.scope`` and ``reports.dimensions`` exactly: organisation scope, counted once
+(police_case_id, within the scope), known to (police / NGO), UNKNOWN for missing values, most
+serious by rank then code (byte order, "C" collation, like Python), margins as distinct counts via
+GROUPING SETS.
 
 Result columns:
   offence_counts_query -> group_value, code, severity_rank, title, most_serious, involving, offences, victims
   case_counts_query    -> row_value, column_value, cases
   repeat_links_query   -> case_id, identifier_id, kind
   list_counts_query    -> police, ngo, both
-NULL in group_value, code, row_value or column_value marks the margin over all values.
+  referral_counts_query -> agency, purpose, sent, acknowledged_on_time, acknowledged_late, not_acknowledged,
+                           completed, declined, withdrawn, still_open, to_acknowledge, to_complete (seconds)
+  takedown_counts_query -> agency, items, removed, refused, unresolved, to_removal (seconds)
+NULL in group_value, code, row_value, column_value or agency marks the margin over all values.
 """
 
 from __future__ import annotations
@@ -31,6 +35,15 @@ from reports.counting import CaseCountRow, OffenceCountRow, sort_case_rows, sort
 from reports.dimensions import AGE_BANDS, MULTI_VALUED, PAYMENT_BUCKETS, PERIODS, UNKNOWN, VICTIM_LEVEL, Dimension
 from reports.estimates import ListCounts
 from reports.perpetrators import IdentifierLink, summarise
+from reports.referrals import (
+    OPEN_STATUSES,
+    UNRESOLVED_ITEMS,
+    ReferralCountRow,
+    TakedownCountRow,
+    days,
+    sort_referral_rows,
+    sort_takedown_rows,
+)
 from reports.scope import ReportFilter
 
 _metadata = sa.MetaData()
@@ -92,6 +105,28 @@ case_identifiers = sa.Table(
     sa.Column("case_id", sa.Integer),
     sa.Column("identifier_id", sa.Integer),
 )
+referrals = sa.Table(
+    "referrals",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("agency_acronym", sa.Text),
+    sa.Column("purpose", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True)),
+    sa.Column("due_acknowledge_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+)
+takedown_items = sa.Table(
+    "takedown_items",
+    _metadata,
+    sa.Column("id", sa.Integer),
+    sa.Column("referral_id", sa.Integer),
+    sa.Column("status", sa.Text),
+    sa.Column("requested_at", sa.DateTime(timezone=True)),
+    sa.Column("first_removed_at", sa.DateTime(timezone=True)),
+)
 
 _PERIOD_FORMATS = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
 _TEXT_ARRAY = ARRAY(sa.Text)
@@ -110,8 +145,10 @@ def _bands(value: ColumnElement[Any], bands: tuple[tuple[str, int, int | None], 
     return sa.case(*whens, else_=sa.literal(UNKNOWN, sa.Text))
 
 
-def _case_cte(counted_once: bool) -> sa.CTE:
-    """One row per case with what filters and dimensions read (the counted-once rule applied or not)."""
+def _case_cte(counted_once: bool, organisation_ids: frozenset[int] | None = None) -> sa.CTE:
+    """One row per case of the organisations in scope with what filters and dimensions read (the
+    counted-once rule applied or not; within a scope, a case is represented by the police case it
+    names only when that case is in scope too). Known to NGO by link is decided over all cases."""
     linking = cases.alias("linking")
     linking_org = organisations.alias("linking_org")
     linked = (
@@ -146,8 +183,20 @@ def _case_cte(counted_once: bool) -> sa.CTE:
             linked, linked.c.police_case_id == cases.c.id
         )
     )
+    if organisation_ids is not None:
+        owners = sorted(organisation_ids)
+        query = query.where(cases.c.organisation_id.in_(owners))
     if counted_once:
-        query = query.where(cases.c.police_case_id.is_(None))
+        if organisation_ids is None:
+            query = query.where(cases.c.police_case_id.is_(None))
+        else:
+            represented_by = cases.alias("represented_by")
+            counted_elsewhere = (
+                sa.select(represented_by.c.id)
+                .where(represented_by.c.id == cases.c.police_case_id, represented_by.c.organisation_id.in_(owners))
+                .exists()
+            )
+            query = query.where(sa.or_(cases.c.police_case_id.is_(None), ~counted_elsewhere))
     return query.cte("all_cases" if counted_once else "all_records")
 
 
@@ -214,7 +263,7 @@ def dimension_values(dimension: Dimension, s: sa.CTE) -> sa.Select[Any]:
 
 def scope_cte(report_filter: ReportFilter, *, counted_once: bool = True) -> sa.CTE:
     """The cases a report counts: the counted-once rule, then the filter (see ``reports.scope``)."""
-    base = _case_cte(counted_once)
+    base = _case_cte(counted_once, report_filter.organisation_ids)
     conditions: list[ColumnElement[bool]] = []
     day = base.c.received_on if report_filter.date_basis == "received" else base.c.incident_on
     if report_filter.date_from:
@@ -435,6 +484,94 @@ def list_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
     )
 
 
+def _median_seconds(start: ColumnElement[Any], end: ColumnElement[Any], when: ColumnElement[bool]) -> Any:
+    """The median of end - start in seconds over rows where ``when`` holds (NULL when there are none)."""
+    seconds = sa.case((when, sa.cast(sa.func.extract("epoch", end - start), sa.Float)))
+    return sa.func.percentile_cont(0.5).within_group(seconds)
+
+
+def referral_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
+    """Sent referrals per (agency, purpose) with the margin (see ``reports.referrals``): each
+    record's own referrals, so the counted-once rule is not applied."""
+    s = scope_cte(report_filter, counted_once=False)
+    r = referrals
+    status = _text(r.c.status)
+    acknowledged = r.c.acknowledged_at.is_not(None)
+    on_time = sa.and_(acknowledged, r.c.acknowledged_at <= r.c.due_acknowledge_at)
+    agency, purpose = _text(r.c.agency_acronym), _text(r.c.purpose)
+    count = sa.func.count
+    return (
+        sa.select(
+            agency.label("agency"),
+            purpose.label("purpose"),
+            count().label("sent"),
+            count().filter(on_time).label("acknowledged_on_time"),
+            count().filter(sa.and_(acknowledged, sa.not_(on_time))).label("acknowledged_late"),
+            count().filter(sa.not_(acknowledged)).label("not_acknowledged"),
+            count().filter(status == "completed").label("completed"),
+            count().filter(status == "declined").label("declined"),
+            count().filter(status == "withdrawn").label("withdrawn"),
+            count().filter(status.in_(sorted(OPEN_STATUSES))).label("still_open"),
+            _median_seconds(r.c.sent_at, r.c.acknowledged_at, acknowledged).label("to_acknowledge"),
+            _median_seconds(
+                r.c.sent_at, r.c.closed_at, sa.and_(status == "completed", r.c.closed_at.is_not(None))
+            ).label("to_complete"),
+        )
+        .select_from(r.join(s, s.c.case_id == r.c.case_id))
+        .where(r.c.sent_at.is_not(None))
+        .group_by(sa.func.grouping_sets(sa.tuple_(agency, purpose), sa.tuple_()))
+    )
+
+
+def takedown_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
+    """Takedown items of sent referrals per agency, by current status, with the margin."""
+    s = scope_cte(report_filter, counted_once=False)
+    r, t = referrals, takedown_items
+    status = _text(t.c.status)
+    agency = _text(r.c.agency_acronym)
+    removed = status == "removed"
+    count = sa.func.count
+    return (
+        sa.select(
+            agency.label("agency"),
+            count().label("items"),
+            count().filter(removed).label("removed"),
+            count().filter(status == "refused").label("refused"),
+            count().filter(status.in_(sorted(UNRESOLVED_ITEMS))).label("unresolved"),
+            _median_seconds(t.c.requested_at, t.c.first_removed_at, removed).label("to_removal"),
+        )
+        .select_from(t.join(r, r.c.id == t.c.referral_id).join(s, s.c.case_id == r.c.case_id))
+        .where(r.c.sent_at.is_not(None))
+        .group_by(sa.func.grouping_sets(sa.tuple_(agency), sa.tuple_()))
+    )
+
+
+def referral_rows(result: Any) -> list[ReferralCountRow]:
+    return sort_referral_rows(
+        ReferralCountRow(
+            agency=r.agency,
+            purpose=r.purpose,
+            sent=r.sent,
+            acknowledged_on_time=r.acknowledged_on_time,
+            acknowledged_late=r.acknowledged_late,
+            not_acknowledged=r.not_acknowledged,
+            completed=r.completed,
+            declined=r.declined,
+            withdrawn=r.withdrawn,
+            still_open=r.still_open,
+            median_days_to_acknowledge=days(r.to_acknowledge),
+            median_days_to_complete=days(r.to_complete),
+        )
+        for r in result
+    )
+
+
+def takedown_rows(result: Any) -> list[TakedownCountRow]:
+    return sort_takedown_rows(
+        TakedownCountRow(r.agency, r.items, r.removed, r.refused, r.unresolved, days(r.to_removal)) for r in result
+    )
+
+
 def offence_rows(result: Any) -> list[OffenceCountRow]:
     return sort_offence_rows(
         OffenceCountRow(
@@ -482,4 +619,6 @@ def aggregates_from_database(
         ),
         repeat=summarise(links),
         lists=ListCounts(lists.police, lists.ngo, lists.both),
+        referrals=tuple(referral_rows(run(referral_counts_query(report_filter)))),
+        takedown=tuple(takedown_rows(run(takedown_counts_query(report_filter)))),
     )

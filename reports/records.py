@@ -7,7 +7,7 @@ no contact details and no free text, so nothing identifying can leak from them i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,29 @@ class IdentifierRef:
 
 
 @dataclass(frozen=True, slots=True)
+class TakedownItemRecord:
+    """One address in a takedown referral: where it stands and when it first came down (no URL)."""
+
+    status: str  # requested | removed | refused | reuploaded
+    requested_at: datetime | None = None  # when the referral was sent
+    first_removed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRecord:
+    """A referral of the case to an agency: its purpose, where it stands and its timestamps."""
+
+    agency: str  # acronym, e.g. "MCMC"
+    purpose: str  # takedown | legal_aid | counselling | incident_help | police_report | helpline
+    status: str  # draft | sent | acknowledged | in_progress | completed | declined | withdrawn
+    sent_at: datetime | None = None  # None: a draft, never shared (not counted)
+    acknowledged_at: datetime | None = None
+    due_acknowledge_at: datetime | None = None
+    closed_at: datetime | None = None  # completed, declined or withdrawn
+    takedown_items: tuple[TakedownItemRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CaseRecord:
     """A case as the counting rules see it."""
 
@@ -49,6 +72,7 @@ class CaseRecord:
     organisation_kind: str  # police_unit | ngo | agency
     intake_channel: str  # police_report | ngo_intake | hotline | referral
     received_on: date
+    organisation_id: int | None = None  # the owning organisation (for figures limited to some)
     incident_on: date | None = None  # when the incident started, when known
     reported_to_police: bool = False
     # An NGO case whose victim went on to report: the police case it became (counted once).
@@ -63,6 +87,7 @@ class CaseRecord:
     offences: tuple[OffenceRecord, ...] = ()
     victims: tuple[VictimRecord, ...] = ()
     identifiers: tuple[IdentifierRef, ...] = ()
+    referrals: tuple[ReferralRecord, ...] = ()
 
     @property
     def platforms(self) -> frozenset[str]:

@@ -70,6 +70,7 @@ class TableSpec:
     value_headers: tuple[str, ...]
     rows: tuple[Row, ...]
     charts: tuple[Chart, ...] = ()
+    topic: str = "cases"  # cases | offences | perpetrators | estimate | referrals: for partial views
 
     def __post_init__(self) -> None:
         if len(self.name) > 31:
@@ -131,6 +132,7 @@ class SuppressedTable:
     rows: tuple[ShownRow, ...]
     charts: tuple[Chart, ...]
     percent_columns: frozenset[int]  # value columns holding shares
+    topic: str = "cases"
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,7 @@ def suppress_report(
                 rows,
                 table.charts,
                 percent,
+                table.topic,
             )
         )
     return SuppressedReport(

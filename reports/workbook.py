@@ -35,6 +35,7 @@ BOLD = Font(bold=True)
 TOTAL_BORDER = Border(top=Side(style="thin"))
 COUNT_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.0%"
+DAYS_FORMAT = "0.00"
 TITLE_ROW, DESCRIPTION_ROW, HEADER_ROW = 1, 2, 4
 FIRST_DATA_ROW = HEADER_ROW + 1
 
@@ -118,6 +119,8 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
                     cell.alignment = Alignment(horizontal="right")
                 elif (column - labels - 1) in table.percent_columns:
                     cell.number_format = PERCENT_FORMAT
+                elif isinstance(value, float):  # a median in days, not a count
+                    cell.number_format = DAYS_FORMAT
                 else:
                     cell.number_format = COUNT_FORMAT
             if shown.is_total:

@@ -13,14 +13,30 @@ PC 376(1) 12 > PC 383 = PC 384 7 > PC 506 6 > PC 509 = CMA 233(3) 4 > PC 292 3 >
   F (6) NGO, Mar: no offence recorded yet; no state, no platform, no abuse type.
   G (7) police, Mar: PC 383 + PC 384 (equal rank: the tie goes to PC 383) + PC 509, a minor.
 Perpetrator identifiers: phone 101 in A and C; bank account 103 in C, D and E; chat group 102 in B.
+Organisations: police unit 1 (A, B, C, G), NGO 2 (D, E), NGO 3 (F).
+Referrals (deadline to acknowledge: one day after sending):
+  A -> MCMC takedown: acknowledged after 12 h, completed after 4 days; two addresses removed after
+       1 and 2 days.
+  B -> CYBER999 incident help: withdrawn, never acknowledged.
+  D -> PDRM police report: acknowledged after 6 h, completed after 2 days (police case C).
+  E -> MCMC takedown: acknowledged after 2 days (late), in progress; three addresses: removed after
+       3 days, refused, still requested.
+  E -> WAO counselling: declined without acknowledgement. E -> JBG legal aid: a draft (not counted).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
-from reports.records import CaseRecord, IdentifierRef, OffenceRecord, VictimRecord
+from reports.records import (
+    CaseRecord,
+    IdentifierRef,
+    OffenceRecord,
+    ReferralRecord,
+    TakedownItemRecord,
+    VictimRecord,
+)
 
 RANKS = {
     "PC 376(1)": 12,
@@ -48,6 +64,47 @@ def offence(code: str, *victim_ids: int) -> OffenceRecord:
     return OffenceRecord(code, RANKS[code], tuple(victim_ids), TITLES[code])
 
 
+POLICE, NGO, OTHER_NGO = 1, 2, 3
+
+
+def at(day: date, hour: int = 9) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def referral(
+    agency: str,
+    purpose: str,
+    status: str,
+    sent: datetime | None,
+    *,
+    acknowledged_after: timedelta | None = None,
+    closed_after: timedelta | None = None,
+    items: tuple[TakedownItemRecord, ...] = (),
+) -> ReferralRecord:
+    return ReferralRecord(
+        agency=agency,
+        purpose=purpose,
+        status=status,
+        sent_at=sent,
+        acknowledged_at=sent + acknowledged_after if sent and acknowledged_after is not None else None,
+        due_acknowledge_at=sent + timedelta(days=1) if sent else None,
+        closed_at=sent + closed_after if sent and closed_after is not None else None,
+        takedown_items=items,
+    )
+
+
+def item(status: str, sent: datetime, removed_after: timedelta | None = None) -> TakedownItemRecord:
+    return TakedownItemRecord(status, sent, sent + removed_after if removed_after is not None else None)
+
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+SENT_A, SENT_B, SENT_D, SENT_E = (
+    at(date(2026, 1, 16)),
+    at(date(2026, 2, 3)),
+    at(date(2026, 2, 10)),
+    at(date(2026, 3, 5)),
+)
+
 PHONE = IdentifierRef(101, "phone")
 GROUP = IdentifierRef(102, "chat_group")
 BANK = IdentifierRef(103, "bank_account")
@@ -57,6 +114,7 @@ CASE_A = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 1, 15),
+    organisation_id=POLICE,
     incident_on=date(2025, 12, 20),
     reported_to_police=True,
     state="MY-14",
@@ -68,12 +126,24 @@ CASE_A = CaseRecord(
     victims=(VictimRecord(11, "female", 22, False, "h-alia"),),
     offences=(offence("PC 376(1)", 11), offence("PC 383", 11), offence("PC 506", 11)),
     identifiers=(PHONE,),
+    referrals=(
+        referral(
+            "MCMC",
+            "takedown",
+            "completed",
+            SENT_A,
+            acknowledged_after=12 * HOUR,
+            closed_after=4 * DAY,
+            items=(item("removed", SENT_A, DAY), item("removed", SENT_A, 2 * DAY)),
+        ),
+    ),
 )
 CASE_B = CaseRecord(
     case_id=2,
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 2, 3),
+    organisation_id=POLICE,
     incident_on=date(2026, 1, 28),
     reported_to_police=True,
     state="MY-10",
@@ -96,12 +166,14 @@ CASE_B = CaseRecord(
         offence("PC 509", 21, 22, 23),
     ),
     identifiers=(GROUP,),
+    referrals=(referral("CYBER999", "incident_help", "withdrawn", SENT_B, closed_after=DAY),),
 )
 CASE_C = CaseRecord(
     case_id=3,
     organisation_kind="police_unit",
     intake_channel="referral",
     received_on=date(2026, 2, 20),
+    organisation_id=POLICE,
     incident_on=date(2026, 2, 1),
     reported_to_police=True,
     state="MY-14",
@@ -119,6 +191,7 @@ CASE_D = CaseRecord(
     organisation_kind="ngo",
     intake_channel="ngo_intake",
     received_on=date(2026, 2, 10),
+    organisation_id=NGO,
     incident_on=date(2026, 2, 1),
     reported_to_police=True,
     police_case_id=3,
@@ -129,12 +202,16 @@ CASE_D = CaseRecord(
     victims=(VictimRecord(41, "male", 34, False, "h-chen"),),
     offences=(offence("PC 383", 41),),
     identifiers=(BANK,),
+    referrals=(
+        referral("PDRM", "police_report", "completed", SENT_D, acknowledged_after=6 * HOUR, closed_after=2 * DAY),
+    ),
 )
 CASE_E = CaseRecord(
     case_id=5,
     organisation_kind="ngo",
     intake_channel="hotline",
     received_on=date(2026, 3, 5),
+    organisation_id=NGO,
     incident_on=date(2026, 2, 25),
     state="MY-01",
     contact_platform="instagram",
@@ -145,12 +222,25 @@ CASE_E = CaseRecord(
     victims=(VictimRecord(51, "female", 15, True, "h-e"),),
     offences=(offence("CMA 233(3)", 51),),
     identifiers=(BANK,),
+    referrals=(
+        referral(
+            "MCMC",
+            "takedown",
+            "in_progress",
+            SENT_E,
+            acknowledged_after=2 * DAY,
+            items=(item("removed", SENT_E, 3 * DAY), item("refused", SENT_E), item("requested", SENT_E)),
+        ),
+        referral("WAO", "counselling", "declined", SENT_E, closed_after=DAY),
+        referral("JBG", "legal_aid", "draft", None),
+    ),
 )
 CASE_F = CaseRecord(
     case_id=6,
     organisation_kind="ngo",
     intake_channel="ngo_intake",
     received_on=date(2026, 3, 28),
+    organisation_id=OTHER_NGO,
     victims=(VictimRecord(61, "female", None, False, "h-alia"),),
 )
 CASE_G = CaseRecord(
@@ -158,6 +248,7 @@ CASE_G = CaseRecord(
     organisation_kind="police_unit",
     intake_channel="police_report",
     received_on=date(2026, 3, 10),
+    organisation_id=POLICE,
     reported_to_police=True,
     state="MY-10",
     contact_platform="whatsapp",

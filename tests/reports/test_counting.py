@@ -8,10 +8,10 @@ import pytest
 
 from reports.aggregates import from_records
 from reports.counting import count_cases, count_offences, most_serious
-from reports.dimensions import Dimension
+from reports.dimensions import Dimension, known_to
 from reports.estimates import ListCounts
-from reports.scope import ReportFilter, scope
-from tests.reports.dataset import CASE_A, CASE_B, CASES, offence
+from reports.scope import ReportFilter, iter_scope, linked_police_case_ids, scope
+from tests.reports.dataset import CASE_A, CASE_B, CASES, NGO, OTHER_NGO, POLICE, offence
 
 
 def counts(rows, group=None):  # type: ignore[no-untyped-def]
@@ -207,11 +207,51 @@ def test_filters_keep_a_case_when_any_of_its_values_is_allowed(report_filter: Re
     assert sorted(s.case.case_id for s in scope(CASES, report_filter)) == case_ids
 
 
+@pytest.mark.parametrize(
+    ("organisations", "expected"),
+    [
+        # the police unit: C is its own case, known to an NGO too through D's link
+        ({POLICE}, {1: "police_only", 2: "police_only", 3: "police_and_ngo", 7: "police_only"}),
+        # the NGO: D names police case C, which is not the NGO's: D counts as the NGO's own record
+        ({NGO}, {4: "police_and_ngo", 5: "ngo_only"}),
+        ({OTHER_NGO}, {6: "ngo_only"}),
+        # both: D is represented by C, counted once as everywhere else
+        ({POLICE, NGO}, {1: "police_only", 2: "police_only", 3: "police_and_ngo", 5: "ngo_only", 7: "police_only"}),
+    ],
+)
+def test_an_organisation_scope_counts_linked_records_once_only_when_both_are_in_it(
+    organisations: set[int], expected: dict[int, str]
+) -> None:
+    counted = scope(CASES, ReportFilter(organisation_ids=frozenset(organisations)))
+
+    assert {s.case.case_id: known_to(s) for s in counted} == expected
+
+
+def test_an_ngo_scope_counts_the_linked_case_under_its_own_record() -> None:
+    agg = from_records(CASES, ReportFilter(organisation_ids=frozenset({NGO})))
+
+    # D's own PC 383 (not police case C's PC 384 and CMA 233(1)), and E's CMA 233(3)
+    assert counts(agg.offences) == {
+        "PC 383": (1, 1, 1, 1, 0),
+        "CMA 233(3)": (1, 1, 1, 1, 0),
+        None: (2, 2, 2, 2, 0),
+    }
+    assert cells(agg.cases_by_period)[("2026-02", "police_and_ngo")] == 1  # D, received in February
+
+
+def test_streaming_an_organisation_scope_needs_the_cases_in_it() -> None:
+    report_filter = ReportFilter(organisation_ids=frozenset({NGO}))
+    with pytest.raises(ValueError):
+        list(iter_scope(CASES, report_filter, linked_police_case_ids(CASES)))
+
+
 def test_filter_rejects_an_inverted_period_and_empty_value_sets() -> None:
     with pytest.raises(ValueError):
         ReportFilter(date_from=date(2026, 2, 1), date_to=date(2026, 1, 1))
     with pytest.raises(ValueError):
         ReportFilter(only={Dimension.STATE: set()})
+    with pytest.raises(ValueError):
+        ReportFilter(organisation_ids=frozenset())
 
 
 def test_aggregates_of_the_fixed_dataset() -> None:

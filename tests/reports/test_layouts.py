@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from reports.aggregates import from_records
 from reports.dimensions import Dimension
 from reports.layouts import build_report
@@ -77,3 +79,21 @@ def test_estimate_is_shown_only_when_enough_victims_are_on_both_lists() -> None:
     assert table(shown, "Estimate").rows[4].values == (51,)
     notes = dict(withheld.notes)
     assert notes["Estimate status"].startswith("fewer than 7 victims")
+
+
+def test_the_filter_lines_name_the_organisations_of_a_scope_by_code() -> None:
+    everyone = build_report(from_records(FIVE_TIMES))
+    one_ngo = build_report(
+        from_records(FIVE_TIMES, ReportFilter(organisation_ids=frozenset({2, 3}))), organisation_labels={2: "WAO"}
+    )
+
+    assert dict(everyone.filter_lines)["Organisations"] == "all organisations"
+    assert dict(one_ngo.filter_lines)["Organisations"] == "WAO, organisation 3"
+
+
+@pytest.mark.parametrize("group_by", list(Dimension), ids=str)
+def test_every_breakdown_builds_tables_whose_names_fit_a_sheet(group_by: Dimension) -> None:
+    report = suppress_report(build_report(from_records(CASES, group_by=group_by)))
+
+    assert all(len(t.name) <= 31 for t in report.tables)
+    assert len({t.name for t in report.tables}) == len(report.tables)

@@ -37,6 +37,8 @@ SHEETS = [
     "Repeat identifiers",
     "Linked cases",
     "Estimate",
+    "Referrals",
+    "Takedown items",
 ]
 HEADER = 4  # title, description, blank, header
 
@@ -315,3 +317,13 @@ def test_workbook_opens_in_libreoffice(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     pdf = tmp_path / "statistics.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_referral_sheets_show_medians_in_days_from_five_referrals(five_times: Workbook) -> None:
+    referrals = body(five_times["Referrals"])
+    takedown = body(five_times["Takedown items"])
+
+    assert referrals["MCMC"] == ("Takedown of posted material", 10, 5, 5, 0, 5, 0, 0, 5, 1.25, 4.0)
+    assert referrals["All referrals"][-2:] == (0.5, 3.0)
+    assert takedown["All agencies"] == (25, 15, 5, 5, 2.0)
+    assert five_times["Takedown items"].cell(HEADER + 1, 6).number_format == "0.00"
