@@ -60,6 +60,7 @@ from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
 from casework.schemas.cases import CaseQuerySchema, LookupQuerySchema
 from casework.services import audit, cases, demo, identifiers, reference, users
+from casework.services.cases import COUNT_CAP
 from seed import generator
 
 DATABASE = "casework_bench_lookup"
@@ -125,12 +126,13 @@ SELECT %(occurred_at)s, %(actor_id)s, %(organisation_id)s, %(action)s, %(object_
 FROM (SELECT coalesce((SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1), %(genesis)s) AS hash) AS prev
 RETURNING id
 """
-# casework.services.scoping.visible_cases() and SUMMARY_OPTIONS (selectinload of victims, offences)
+# casework.services.scoping.visible_cases(limit=LOOKUP_LIMIT) and SUMMARY_OPTIONS (victims, offences)
 VISIBLE_CASES = """
 SELECT c.*, o.*
 FROM cases c JOIN organisations o ON o.id = c.organisation_id
 WHERE c.organisation_id = %(organisation_id)s AND c.id IN %(case_ids)s
-ORDER BY c.id
+ORDER BY c.received_on DESC, c.id DESC
+LIMIT 100
 """
 CASE_VICTIMS = """
 SELECT v.* FROM victims v WHERE v.case_id IN %(case_ids)s ORDER BY v.id
@@ -143,10 +145,12 @@ ORDER BY co.id
 """
 
 # b: casework.services.cases.list_cases(status, state, received_from, received_to, sort=-received_on)
+# The total stops at COUNT_CAP + 1 rows, as the service counts it.
 CASE_LIST_TOTAL = """
-SELECT count(*) FROM cases c
+SELECT count(*) FROM (SELECT c.id FROM cases c
 WHERE c.organisation_id = %(organisation_id)s AND c.status = %(status)s AND c.state_code = %(state)s
   AND c.received_on >= %(received_from)s AND c.received_on <= %(received_to)s
+LIMIT 1001) AS capped
 """
 CASE_LIST_PAGE = """
 SELECT c.*, o.*
@@ -162,9 +166,10 @@ OFFENCE_CODE_ID = """
 SELECT oc.id FROM offence_codes oc WHERE oc.code = %(code)s
 """
 OFFENCE_LIST_TOTAL = """
-SELECT count(*) FROM cases c
+SELECT count(*) FROM (SELECT c.id FROM cases c
 WHERE c.organisation_id = %(organisation_id)s
   AND c.abuse_types @> %(abuse_types)s::varchar(40)[] AND c.offence_code_ids @> %(offence_code_ids)s::integer[]
+LIMIT 1001) AS capped
 """
 OFFENCE_LIST_PAGE = """
 SELECT c.*, o.*
@@ -273,7 +278,7 @@ def raw_case_list(cursor: Any, actor: RawActor, p: dict[str, Any]) -> Outcome:
         "offset": (f["page"] - 1) * f["per_page"],
     }
     cursor.execute(CASE_LIST_TOTAL, args)
-    total = cursor.fetchone()[0]
+    total = min(cursor.fetchone()[0], COUNT_CAP)
     return Outcome(_summaries(cursor, CASE_LIST_PAGE, args), total)
 
 
@@ -289,7 +294,7 @@ def raw_offence_list(cursor: Any, actor: RawActor, p: dict[str, Any]) -> Outcome
         "offset": (f["page"] - 1) * f["per_page"],
     }
     cursor.execute(OFFENCE_LIST_TOTAL, args)
-    total = cursor.fetchone()[0]
+    total = min(cursor.fetchone()[0], COUNT_CAP)
     return Outcome(_summaries(cursor, OFFENCE_LIST_PAGE, args), total)
 
 

@@ -204,3 +204,15 @@ def test_offence_code_ids_follow_the_offences(investigator):
         select(CaseOffence.offence_code_id).where(CaseOffence.case_id == case_id).order_by(CaseOffence.id)
     ).all()
     assert stored == list(recorded) and len(stored) == 2
+
+
+def test_list_total_stops_at_the_cap_and_says_so(investigator, monkeypatch):
+    from casework.services import cases as cases_service
+
+    monkeypatch.setattr(cases_service, "COUNT_CAP", 2)
+    for _ in range(3):
+        open_case(investigator)
+    body = investigator.get("/api/v1/cases?per_page=1&page=3").get_json()
+    assert body["total"] == 2 and body["total_is_capped"] is True
+    assert len(body["items"]) == 1  # pages go on beyond the cap
+    assert investigator.get("/api/v1/cases?state=MY-01").get_json()["total_is_capped"] is False
