@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -228,16 +229,20 @@ def export_report(kind: str, out: str, org_code: str | None, filter_pairs: tuple
         bar.update(max(0, int(fraction * 100) - bar.n))
 
     try:
-        data, rows = _run(
-            lambda: exports.export_to_bytes(
-                kind=ExportKind(kind), filters=filters, organisation_id=organisation_id, progress=advance
+        with open(out, "wb") as handle:
+            rows = _run(
+                lambda: exports.export_to_file(
+                    kind=ExportKind(kind),
+                    filters=filters,
+                    organisation_id=organisation_id,
+                    output=handle,
+                    progress=advance,
+                )
             )
-        )
     finally:
         bar.close()
-    with open(out, "wb") as handle:
-        handle.write(data)
-    click.echo(f"wrote {out} ({len(data):,} bytes{f', {rows:,} rows' if rows is not None else ''})")
+    size = os.path.getsize(out)
+    click.echo(f"wrote {out} ({size:,} bytes{f', {rows:,} rows' if rows is not None else ''})")
 
 
 @click.command("worker")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -48,7 +48,11 @@ def download(export_id: int):  # type: ignore[no-untyped-def]
     file = exports.download(actor=actor(), export_id=export_id)
     db.session.commit()  # the audit row of the download
     return Response(
-        file.data,
+        stream_with_context(file.parts),
         mimetype=file.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{file.filename}"',
+            "Content-Length": str(file.size),
+            "Cache-Control": "no-store",
+        },
     )

@@ -1,5 +1,5 @@
 """Exports: a statistics workbook or line list built by a background job, stored in the
-database so any web node can serve it, and purged after it expires."""
+database (in parts) so any web node can serve it, and purged after it expires."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, LargeBinary, SmallInteger, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.extensions import db
 
@@ -47,9 +47,19 @@ class Export(db.Model):
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     row_count: Mapped[int | None] = mapped_column(Integer)
-    file: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     error: Mapped[str | None] = mapped_column(Text)  # safe to show: no data, no internals
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ExportPart(db.Model):
+    """One slice of an export's file. Files are stored and served part by part, so neither the
+    worker nor a web node ever holds a large line list in memory, and no bytea nears its limit."""
+
+    __tablename__ = "export_parts"
+
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

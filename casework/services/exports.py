@@ -7,21 +7,21 @@ EXPORT_TTL. Who exported what, and every download, is audited.
 
 from __future__ import annotations
 
-import io
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import current_app
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 
 from casework import policies, queue
 from casework.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from casework.extensions import db
-from casework.models.exports import Export, ExportKind, ExportStatus
+from casework.models.exports import Export, ExportKind, ExportPart, ExportStatus
 from casework.models.users import User
 from casework.schemas.statistics import ReportQuerySchema, report_filter_from
 from casework.services import audit, case_records, statistics
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_TTL = timedelta(days=7)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PART_BYTES = 4 * 1024 * 1024
 RUN_JOB = "casework.jobs.exports.run_export"
 Progress = Callable[[float], None]
 
@@ -100,45 +101,67 @@ def list_exports(*, actor: User) -> list[Export]:
 class Download:
     filename: str
     content_type: str
-    data: bytes
+    size: int
+    parts: Iterator[bytes]
 
 
 def download(*, actor: User, export_id: int) -> Download:
-    """The file of a finished, unexpired export. Conflict while not ready or after expiry. Audits."""
+    """The file of a finished, unexpired export, as an iterator of parts read one at a time.
+    Conflict while not ready or after expiry. Audits."""
     export = get_export(actor=actor, export_id=export_id)
     if export.status == ExportStatus.EXPIRED:
         raise Conflict("This export has expired and its file was deleted; request a new one.")
-    if export.status != ExportStatus.DONE or export.file is None:
+    if export.status != ExportStatus.DONE:
         raise Conflict(f"This export is {export.status.value}, not ready to download.")
     audit.record(actor, "export.downloaded", export, kind=export.kind.value, size=export.size_bytes)
-    return Download(export.filename or f"export-{export.id}.xlsx", export.content_type or XLSX, export.file)
+    return Download(
+        export.filename or f"export-{export.id}.xlsx",
+        export.content_type or XLSX,
+        export.size_bytes or 0,
+        _parts(export.id),
+    )
+
+
+def _parts(export_id: int) -> Iterator[bytes]:
+    seqs = db.session.scalars(select(ExportPart.seq).where(ExportPart.export_id == export_id).order_by(ExportPart.seq))
+    for seq in list(seqs):
+        yield db.session.scalar(select(ExportPart.data).where(ExportPart.export_id == export_id, ExportPart.seq == seq))
+
+
+def _store(export_id: int, handle: BinaryIO) -> int:
+    """Copy a finished file into the database part by part; returns its size."""
+    handle.seek(0)
+    size = 0
+    for seq, chunk in enumerate(iter(lambda: handle.read(PART_BYTES), b"")):
+        db.session.execute(insert(ExportPart).values(export_id=export_id, seq=seq, data=chunk))
+        size += len(chunk)
+    return size
 
 
 # ----------------------------------------------------------------------- the work itself
 
 
-def export_to_bytes(
-    *, kind: ExportKind, filters: dict[str, Any], organisation_id: int | None, progress: Progress
-) -> tuple[bytes, int | None]:
+def export_to_file(
+    *, kind: ExportKind, filters: dict[str, Any], organisation_id: int | None, output: BinaryIO, progress: Progress
+) -> int | None:
     """Build an export directly (the CLI's scheduled use): validated filters, audited as the operator."""
     check_filters(filters)
     export = Export(kind=kind, filters=filters, scope_organisation_id=organisation_id)
     audit.record(None, "export.cli", object_type="exports", kind=kind.value, filters=sorted(filters))
-    return build_file(export, progress, generated_by="command line (flask reports export)")
+    return build_file(export, output, progress, generated_by="command line (flask reports export)")
 
 
-def build_file(export: Export, progress: Progress, generated_by: str) -> tuple[bytes, int | None]:
-    """(file bytes, rows) for an export, from its stored filters and scope."""
+def build_file(export: Export, output: BinaryIO, progress: Progress, generated_by: str) -> int | None:
+    """Write an export's file from its stored filters and scope; returns its rows (line lists)."""
     args = ReportQuerySchema().load(export.filters)
     report_filter, group_by = report_filter_from(args)
     scope = statistics.StatisticsScope(export.scope_organisation_id)
-    output = io.BytesIO()
     if export.kind == ExportKind.STATISTICS:
         progress(0.05)
         report = statistics.compute_report(scope, report_filter, group_by)
         progress(0.8)
         write_workbook(report, output, generated_by=generated_by, progress=lambda f: progress(0.8 + 0.2 * f))
-        return output.getvalue(), None
+        return None
     with db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         with connection.begin():
@@ -155,7 +178,7 @@ def build_file(export: Export, progress: Progress, generated_by: str) -> tuple[b
                 total_rows=total,
                 progress=progress,
             )
-    return output.getvalue(), count
+    return count
 
 
 def run_export(export_id: int) -> ExportStatus | None:
@@ -178,7 +201,9 @@ def run_export(export_id: int) -> ExportStatus | None:
     requester = db.session.get(User, export.requested_by_id)
     generated_by = f"user {export.requested_by_id} ({requester.role.value if requester else 'unknown'})"
     try:
-        data, rows = build_file(export, progress, generated_by)
+        with tempfile.TemporaryFile() as output:  # on disk: a million-row list never sits in memory
+            rows = build_file(export, output, progress, generated_by)
+            size = _store(export_id, output)
     except Exception:  # noqa: BLE001 - recorded for the requester, logged for operators
         db.session.rollback()
         log.exception("export %s failed", export_id)  # ids only: no filters, no data
@@ -188,23 +213,28 @@ def run_export(export_id: int) -> ExportStatus | None:
         db.session.commit()
         return ExportStatus.FAILED
     stamp = _now()
-    export.file, export.size_bytes, export.row_count = data, len(data), rows
+    export.size_bytes, export.row_count = size, rows
     export.filename = f"casework-{export.kind.value.replace('_', '-')}-{stamp:%Y%m%d-%H%M}-{export.id}.xlsx"
     export.content_type, export.status, export.progress = XLSX, ExportStatus.DONE, 100
     export.finished_at, export.expires_at = stamp, stamp + current_app.config.get("EXPORT_TTL", EXPORT_TTL)
-    audit.record(None, "export.completed", export, kind=export.kind.value, size=len(data), rows=rows)
+    audit.record(None, "export.completed", export, kind=export.kind.value, size=size, rows=rows)
     db.session.commit()
     return ExportStatus.DONE
 
 
 def purge_expired() -> int:
     """Delete the files of exports past their expiry (the row stays, as a record). Flushes."""
-    result = db.session.execute(
-        update(Export)
-        .where(Export.status == ExportStatus.DONE, Export.expires_at < _now())
-        .values(file=None, status=ExportStatus.EXPIRED)
+    expired = list(
+        db.session.scalars(
+            update(Export)
+            .where(Export.status == ExportStatus.DONE, Export.expires_at < _now())
+            .values(status=ExportStatus.EXPIRED)
+            .returning(Export.id)
+        )
     )
-    return result.rowcount or 0
+    if expired:
+        db.session.execute(delete(ExportPart).where(ExportPart.export_id.in_(expired)))
+    return len(expired)
 
 
 def _now() -> datetime:
