@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from rq import Worker
+from tqdm import tqdm
 
 from casework import queue
 from casework.errors import DomainError
 from casework.extensions import db
+from casework.jobs import exports as export_jobs
 from casework.jobs import referrals as referral_jobs
+from casework.models.exports import ExportKind
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import audit, demo, organisations, reference, referrals, users
+from casework.services import audit, demo, exports, organisations, reference, referrals, users
 from seed import generator
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 orgs_cli = AppGroup("orgs", help="Manage organisations.")
 audit_cli = AppGroup("audit", help="Inspect the audit trail.")
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
+reports_cli = AppGroup("reports", help="Statistics exports.")
 referrals_cli = AppGroup("referrals", help="Referral housekeeping.")
 
 
@@ -194,17 +201,62 @@ def mark_overdue() -> None:
     click.echo(f"overdue referrals marked: {counts}")
 
 
+@reports_cli.command("export")
+@click.option("--kind", type=click.Choice([k.value for k in ExportKind]), default="statistics", show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True, help="The .xlsx to write")
+@click.option("--org", "org_code", default=None, help="Count one organisation's cases (default: all)")
+@click.option(
+    "--filter",
+    "filter_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A statistics filter, e.g. date_from=2026-01-01 or group_by=state (repeatable)",
+)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def export_report(kind: str, out: str, org_code: str | None, filter_pairs: tuple[str, ...], progress: bool) -> None:
+    """Write a statistics workbook or line list to a file, for scheduled use (runs here, not queued)."""
+    filters: dict[str, object] = {}
+    for pair in filter_pairs:
+        name, _, value = pair.partition("=")
+        if not value:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--filter")
+        previous = filters.get(name)
+        filters[name] = value if previous is None else [*([previous] if isinstance(previous, str) else previous), value]
+    organisation_id = organisations.get_by_code(org_code).id if org_code else None
+    bar = tqdm(total=100, unit="%", disable=not progress, file=sys.stderr)
+
+    def advance(fraction: float) -> None:
+        bar.update(max(0, int(fraction * 100) - bar.n))
+
+    try:
+        with open(out, "wb") as handle:
+            rows = _run(
+                lambda: exports.export_to_file(
+                    kind=ExportKind(kind),
+                    filters=filters,
+                    organisation_id=organisation_id,
+                    output=handle,
+                    progress=advance,
+                )
+            )
+    finally:
+        bar.close()
+    size = os.path.getsize(out)
+    click.echo(f"wrote {out} ({size:,} bytes{f', {rows:,} rows' if rows is not None else ''})")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--with-scheduler/--no-scheduler", default=True)
 def worker(burst: bool, with_scheduler: bool) -> None:
     """Run an RQ worker on every queue, inside the app context."""
     queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
-    if with_scheduler:
-        referral_jobs.schedule_next_scan()  # the scan then keeps itself scheduled
+    if with_scheduler:  # each periodic job then keeps itself scheduled
+        referral_jobs.schedule_next_scan()
+        export_jobs.schedule_next_purge()
     Worker(queues, connection=queue.connection()).work(burst=burst, with_scheduler=with_scheduler)
 
 
 def init_app(app: Flask) -> None:
-    for group in (users_cli, orgs_cli, audit_cli, seed_cli, referrals_cli, worker):
+    for group in (users_cli, orgs_cli, audit_cli, seed_cli, referrals_cli, reports_cli, worker):
         app.cli.add_command(group)

@@ -32,6 +32,7 @@ from reports.records import ScopedCase
 
 Progress = Callable[[float], None]
 PROGRESS_EVERY = 5_000
+MAX_ROWS_PER_SHEET = 1_048_575  # Excel's 1,048,576 rows, less the header
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ def write_line_list(
     total_rows: int | None = None,
     progress: Progress | None = None,
     progress_every: int = PROGRESS_EVERY,
+    rows_per_sheet: int = MAX_ROWS_PER_SHEET,
 ) -> int:
     """Stream rows into a write-only workbook (About sheet, then the line list); returns the number
     of rows. ``progress`` gets the fraction done every few thousand rows when ``total_rows`` is known,
@@ -184,24 +186,36 @@ def write_line_list(
         line("Handling", "Restricted: small numbers are not suppressed in a line list. Do not publish or share it.")
     )
 
-    sheet = workbook.create_sheet("Line list")
-    sheet.freeze_panes = "B2"
-    for index, name in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(HEADERS[name]) + 2, 36))
-    header = []
-    for name in COLUMNS:
-        cell = WriteOnlyCell(sheet, HEADERS[name])
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E78")
-        header.append(cell)
-    sheet.append(header)
-    written = 0
+    def new_sheet(number: int) -> Any:
+        sheet = workbook.create_sheet("Line list" if number == 1 else f"Line list ({number})")
+        sheet.freeze_panes = "B2"
+        for index, name in enumerate(COLUMNS, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(HEADERS[name]) + 2, 36))
+        header = []
+        for name in COLUMNS:
+            cell = WriteOnlyCell(sheet, HEADERS[name])
+            cell.font = Font(bold=True, color="FFFFFF")
+            cell.fill = PatternFill("solid", fgColor="1F4E78")
+            header.append(cell)
+        sheet.append(header)
+        return sheet
+
+    def close(sheet: Any, rows_in_sheet: int) -> None:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{rows_in_sheet + 1}"
+
+    sheets, in_sheet, written = 1, 0, 0
+    sheet = new_sheet(sheets)
     for row in rows:
+        if in_sheet == rows_per_sheet:  # Excel stops at 1,048,576 rows: continue on a new sheet
+            close(sheet, in_sheet)
+            sheets, in_sheet = sheets + 1, 0
+            sheet = new_sheet(sheets)
         sheet.append(astuple(row))
+        in_sheet += 1
         written += 1
         if progress and total_rows and written % progress_every == 0:
             progress(min(written / total_rows, 0.99))
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{written + 1}"
+    close(sheet, in_sheet)
     workbook.save(output)
     if progress:
         progress(1.0)

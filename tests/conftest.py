@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from casework import create_app, embedded
+from casework import create_app, embedded, queue
 from casework.config import normalise_database_url
 from casework.extensions import db
 from casework.services import reference
@@ -101,6 +101,8 @@ def app_ctx(app: Flask, request: pytest.FixtureRequest) -> Iterator[Flask]:
             yield app
             db.session.remove()
             _truncate_all()
+            for name in queue.QUEUE_NAMES:  # ids restart after TRUNCATE: no stale job may find a new row
+                queue.get_queue(name).empty()
             return
         connection = db.engine.connect()
         outer = connection.begin()

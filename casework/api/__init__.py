@@ -9,6 +9,7 @@ from casework.api import (
     case_referrals,
     cases,
     docs,
+    exports,
     health,
     identifiers,
     notifications,
@@ -22,7 +23,19 @@ from casework.extensions import api
 
 
 def register(app: Flask) -> None:
-    for module in (auth, users, organisations, cases, identifiers, reference, referrals, notifications, statistics):
+    resources = (
+        auth,
+        users,
+        organisations,
+        cases,
+        identifiers,
+        reference,
+        referrals,
+        notifications,
+        statistics,
+        exports,
+    )
+    for module in resources:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
     api.register_blueprint(case_referrals.blp, url_prefix="/api/v1/cases")
     app.register_blueprint(health.bp)

@@ -1,24 +1,18 @@
 """Referral jobs: the overdue scan, and keeping it scheduled every few minutes in the worker.
 
 The scan runs in the normal worker (`flask worker` starts RQ's scheduler): each scheduled run
-first schedules the next one, then scans, so a failing scan does not break the chain. The next
-run's job id is derived from its time slot, and scheduled with unique=True, so however many
-workers (or restarts) schedule it, one job per slot exists. Cron users can run
+first schedules the next one, then scans, so a failing scan does not break the chain (see
+casework.jobs.periodic). Cron users can run
 `flask referrals mark-overdue` instead; the scan itself is safe to run twice.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from datetime import UTC, datetime
-
 from flask import current_app
-from rq.exceptions import DuplicateJobError
 from rq.job import Job
 
-from casework import queue
 from casework.extensions import db
+from casework.jobs import periodic
 from casework.services import referrals
 
 SCAN = "casework.jobs.referrals.mark_overdue"
@@ -48,18 +42,7 @@ def interval_seconds() -> int:
 
 
 def schedule_next_scan(*, after_slot: int | None = None, now: float | None = None) -> Job | None:
-    """Schedule the scan for the next time slot (after `after_slot`, and never in the past, so
-    a worker that was down does not replay the missed slots); None when already scheduled."""
-    interval = interval_seconds()
-    slot = math.floor((now if now is not None else time.time()) / interval) + 1
-    if after_slot is not None:
-        slot = max(slot, after_slot + 1)
-    rq_queue = queue.get_queue("default")
-    prefix = current_app.config.get("QUEUE_PREFIX", "")
-    job = rq_queue.create_job(
-        SCHEDULED_SCAN, args=(slot,), job_id=f"{prefix}referrals-overdue-{slot}", result_ttl=interval * 2
+    """Schedule the scan for the next time slot (see casework.jobs.periodic)."""
+    return periodic.schedule_next(
+        SCHEDULED_SCAN, "referrals-overdue", interval_seconds(), after_slot=after_slot, now=now
     )
-    try:
-        return rq_queue.schedule_job(job, datetime.fromtimestamp(slot * interval, UTC), unique=True)
-    except DuplicateJobError:
-        return None

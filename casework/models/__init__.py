@@ -2,6 +2,7 @@
 
 from casework.models.audit import AuditEvent
 from casework.models.cases import Case, CaseCounter, CaseOffence, Evidence, Victim, case_offence_victims
+from casework.models.exports import Export, ExportKind, ExportStatus
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.notifications import Notification, NotificationKind
 from casework.models.organisations import Organisation, OrganisationKind
@@ -19,6 +20,9 @@ __all__ = [
     "CaseOffence",
     "Consent",
     "Evidence",
+    "Export",
+    "ExportKind",
+    "ExportStatus",
     "Identifier",
     "Notification",
     "NotificationKind",

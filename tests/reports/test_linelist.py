@@ -96,6 +96,20 @@ def test_written_workbook_reads_back_with_about_header_panes_and_filter() -> Non
     assert sheet["A1"].font.bold
 
 
+def test_rows_beyond_one_sheet_continue_on_the_next_with_a_header() -> None:
+    row = next(line_list_rows(scope(CASES), KEY))
+    buffer = io.BytesIO()
+
+    written = write_line_list(itertools.repeat(row, 5), buffer, generated_by="analyst", rows_per_sheet=2)
+
+    workbook = load_workbook(io.BytesIO(buffer.getvalue()))
+    assert written == 5
+    assert workbook.sheetnames == ["About", "Line list", "Line list (2)", "Line list (3)"]
+    sizes = [workbook[name].max_row - 1 for name in workbook.sheetnames[1:]]
+    assert sizes == [2, 2, 1]
+    assert workbook["Line list (3)"]["A1"].value == HEADERS[COLUMNS[0]]
+
+
 def test_progress_is_reported_while_streaming() -> None:
     row = next(line_list_rows(scope(CASES), KEY))
     seen: list[float] = []

@@ -1,0 +1,243 @@
+"""Statistics workbooks and line lists as background exports: request, run, serve, purge.
+
+The request is checked and recorded here, the work runs in an RQ worker (casework.jobs.exports),
+the file is stored in the database so any web node can serve it, and it expires after
+EXPORT_TTL. Who exported what, and every download, is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+from flask import current_app
+from marshmallow import ValidationError
+from sqlalchemy import delete, insert, select, update
+
+from casework import policies, queue
+from casework.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from casework.extensions import db
+from casework.models.exports import Export, ExportKind, ExportPart, ExportStatus
+from casework.models.users import User
+from casework.schemas.statistics import ReportQuerySchema, report_filter_from
+from casework.services import audit, case_records, statistics
+from reports.linelist import line_list_rows, new_export_key, write_line_list
+from reports.scope import iter_scope
+from reports.workbook import write_workbook
+
+log = logging.getLogger(__name__)
+
+EXPORT_TTL = timedelta(days=7)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PART_BYTES = 4 * 1024 * 1024
+RUN_JOB = "casework.jobs.exports.run_export"
+Progress = Callable[[float], None]
+
+
+def check_filters(filters: dict[str, Any]) -> None:
+    """422 with field errors under 'filters' unless they are valid statistics filters."""
+    try:
+        ReportQuerySchema().load(filters)
+    except ValidationError as exc:
+        raise ValidationFailed("The filters are not valid.", {"filters": exc.messages}) from exc
+
+
+def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) -> Export:
+    """Record an export request. Needs export.create (edge), and export.linelist for line lists.
+
+    Answers 503 before anything is written when the job queue is down. Audits. The caller
+    commits, then calls dispatch().
+    """
+    if kind == ExportKind.LINE_LIST:
+        policies.require(actor, "export.linelist")
+    scope = statistics.scope_for(actor)
+    check_filters(filters)
+    queue.ping_or_unavailable()
+    export = Export(
+        requested_by_id=actor.id,
+        scope_organisation_id=scope.organisation_id,
+        kind=kind,
+        filters=filters,
+        status=ExportStatus.QUEUED,
+        progress=0,
+    )
+    db.session.add(export)
+    db.session.flush()
+    audit.record(actor, "export.requested", export, kind=kind.value, scope=scope.label, filters=sorted(filters))
+    return export
+
+
+def dispatch(export: Export) -> None:
+    """Enqueue the committed export. If Redis went away since the check, the export is marked
+    failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job."""
+    try:
+        job = queue.get_queue("exports").enqueue(RUN_JOB, export.id, job_timeout=3600, result_ttl=86400)
+    except Exception as exc:  # noqa: BLE001 - any Redis failure
+        export.status, export.error = ExportStatus.FAILED, "The job queue was unavailable; request the export again."
+        db.session.commit()
+        raise ServiceUnavailable("The job queue is unavailable; try again shortly.") from exc
+    export.job_id = job.id
+    db.session.commit()
+
+
+def get_export(*, actor: User, export_id: int) -> Export:
+    """The requester's own export; anyone else's is NotFound."""
+    export = db.session.get(Export, export_id)
+    if export is None or export.requested_by_id != actor.id:
+        raise NotFound()
+    return export
+
+
+def list_exports(*, actor: User) -> list[Export]:
+    query = select(Export).where(Export.requested_by_id == actor.id).order_by(Export.id.desc()).limit(50)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    size: int
+    parts: Iterator[bytes]
+
+
+def download(*, actor: User, export_id: int) -> Download:
+    """The file of a finished, unexpired export, as an iterator of parts read one at a time.
+    Conflict while not ready or after expiry. Audits."""
+    export = get_export(actor=actor, export_id=export_id)
+    if export.status == ExportStatus.EXPIRED:
+        raise Conflict("This export has expired and its file was deleted; request a new one.")
+    if export.status != ExportStatus.DONE:
+        raise Conflict(f"This export is {export.status.value}, not ready to download.")
+    audit.record(actor, "export.downloaded", export, kind=export.kind.value, size=export.size_bytes)
+    return Download(
+        export.filename or f"export-{export.id}.xlsx",
+        export.content_type or XLSX,
+        export.size_bytes or 0,
+        _parts(export.id),
+    )
+
+
+def _parts(export_id: int) -> Iterator[bytes]:
+    seqs = db.session.scalars(select(ExportPart.seq).where(ExportPart.export_id == export_id).order_by(ExportPart.seq))
+    for seq in list(seqs):
+        yield db.session.scalar(select(ExportPart.data).where(ExportPart.export_id == export_id, ExportPart.seq == seq))
+
+
+def _store(export_id: int, handle: BinaryIO) -> int:
+    """Copy a finished file into the database part by part; returns its size."""
+    handle.seek(0)
+    size = 0
+    for seq, chunk in enumerate(iter(lambda: handle.read(PART_BYTES), b"")):
+        db.session.execute(insert(ExportPart).values(export_id=export_id, seq=seq, data=chunk))
+        size += len(chunk)
+    return size
+
+
+# ----------------------------------------------------------------------- the work itself
+
+
+def export_to_file(
+    *, kind: ExportKind, filters: dict[str, Any], organisation_id: int | None, output: BinaryIO, progress: Progress
+) -> int | None:
+    """Build an export directly (the CLI's scheduled use): validated filters, audited as the operator."""
+    check_filters(filters)
+    export = Export(kind=kind, filters=filters, scope_organisation_id=organisation_id)
+    audit.record(None, "export.cli", object_type="exports", kind=kind.value, filters=sorted(filters))
+    return build_file(export, output, progress, generated_by="command line (flask reports export)")
+
+
+def build_file(export: Export, output: BinaryIO, progress: Progress, generated_by: str) -> int | None:
+    """Write an export's file from its stored filters and scope; returns its rows (line lists)."""
+    args = ReportQuerySchema().load(export.filters)
+    report_filter, group_by = report_filter_from(args)
+    scope = statistics.StatisticsScope(export.scope_organisation_id)
+    if export.kind == ExportKind.STATISTICS:
+        progress(0.05)
+        report = statistics.compute_report(scope, report_filter, group_by)
+        progress(0.8)
+        write_workbook(report, output, generated_by=generated_by, progress=lambda f: progress(0.8 + 0.2 * f))
+        return None
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with connection.begin():
+            scoped_filter = statistics.restrict_to(scope, report_filter)
+            total = case_records.count_rows(connection, scope.organisation_id)
+            linked = case_records.linked_police_case_ids(connection)
+            in_scope = case_records.in_scope_police_case_ids(connection, scope.organisation_id)
+            records = case_records.stream_case_records(connection, scope.organisation_id)
+            scoped = iter_scope(records, scoped_filter, linked, in_scope_ids=in_scope)
+            rows = line_list_rows(scoped, new_export_key())
+            count = write_line_list(
+                rows,
+                output,
+                generated_by=generated_by,
+                filter_lines=scoped_filter.describe(),
+                total_rows=total,
+                progress=progress,
+            )
+    return count
+
+
+def run_export(export_id: int) -> ExportStatus | None:
+    """The job body: build and store the file. Safe to run twice (only a queued or interrupted
+    export is worked on). Commits progress as it goes; a failure is recorded with a safe message."""
+    export = db.session.get(Export, export_id)
+    if export is None or export.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        return export.status if export else None
+    export.status, export.started_at, export.progress, export.error = ExportStatus.RUNNING, _now(), 0, None
+    db.session.commit()
+    last = [0]
+
+    def progress(fraction: float) -> None:
+        percent = max(0, min(99, int(fraction * 100)))
+        if percent >= last[0] + 5:
+            last[0] = percent
+            db.session.execute(update(Export).where(Export.id == export_id).values(progress=percent))
+            db.session.commit()
+
+    requester = db.session.get(User, export.requested_by_id)
+    generated_by = f"user {export.requested_by_id} ({requester.role.value if requester else 'unknown'})"
+    try:
+        with tempfile.TemporaryFile() as output:  # on disk: a million-row list never sits in memory
+            rows = build_file(export, output, progress, generated_by)
+            size = _store(export_id, output)
+    except Exception:  # noqa: BLE001 - recorded for the requester, logged for operators
+        db.session.rollback()
+        log.exception("export %s failed", export_id)  # ids only: no filters, no data
+        export = db.session.get(Export, export_id)
+        export.status, export.finished_at = ExportStatus.FAILED, _now()
+        export.error = "The export could not be produced. It has been logged; please try again or report it."
+        db.session.commit()
+        return ExportStatus.FAILED
+    stamp = _now()
+    export.size_bytes, export.row_count = size, rows
+    export.filename = f"casework-{export.kind.value.replace('_', '-')}-{stamp:%Y%m%d-%H%M}-{export.id}.xlsx"
+    export.content_type, export.status, export.progress = XLSX, ExportStatus.DONE, 100
+    export.finished_at, export.expires_at = stamp, stamp + current_app.config.get("EXPORT_TTL", EXPORT_TTL)
+    audit.record(None, "export.completed", export, kind=export.kind.value, size=size, rows=rows)
+    db.session.commit()
+    return ExportStatus.DONE
+
+
+def purge_expired() -> int:
+    """Delete the files of exports past their expiry (the row stays, as a record). Flushes."""
+    expired = list(
+        db.session.scalars(
+            update(Export)
+            .where(Export.status == ExportStatus.DONE, Export.expires_at < _now())
+            .values(status=ExportStatus.EXPIRED)
+            .returning(Export.id)
+        )
+    )
+    if expired:
+        db.session.execute(delete(ExportPart).where(ExportPart.export_id.in_(expired)))
+    return len(expired)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
