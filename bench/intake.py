@@ -248,7 +248,8 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--port", type=int, default=5099)
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class: sync or gthread (keep-alive)")
     parser.add_argument(
         "--server-url",
         default=os.environ.get("CASEWORK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -276,6 +277,8 @@ def main() -> int:
             "gunicorn",
             "-w",
             "2",
+            "--worker-class",
+            args.worker_class,
             "--threads",
             str(args.threads),
             "-b",
@@ -297,7 +300,9 @@ def main() -> int:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
         drop_database(args.server_url)
-    print(f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2 x {args.threads} thread(s)")
+    print(
+        f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2 {args.worker_class} x {args.threads} thread(s)"
+    )
     print(f"API (HTTP, gunicorn): {api_rate:8.1f} cases/s")
     print(f"raw psycopg2:         {raw_rate:8.1f} cases/s")
     print(f"ratio API/raw:        {api_rate / raw_rate:8.1%}  (target >= 40%)")

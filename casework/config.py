@@ -50,10 +50,16 @@ def from_environment() -> dict[str, Any]:
 
 
 DEFAULTS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No ping per checkout: it cost ~2.5 ms of a ~14 ms case intake. A connection broken by a
+    # database restart is detected on use instead (the pool is then refreshed and the request
+    # answers 503 "retry"), and connections are recycled before idle timeouts can cut them.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "casework_session",
+    # The cookie only carries the session id; expiry is enforced on the server row, so there is
+    # no need to re-sign and re-send the cookie on every response.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     # Our own server-side session rows enforce both limits; the cookie just carries the id.
     "IDLE_TIMEOUT": timedelta(minutes=30),
     "ABSOLUTE_TIMEOUT": timedelta(hours=12),

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from casework.errors import DomainError
@@ -56,6 +57,10 @@ def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
 
 def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
     db.session.rollback()
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        # The database went away (restart, failover): the pool is refreshed; the client may retry.
+        log.warning("database connection lost (request_id=%s)", current_request_id())
+        return jsonify(envelope(503, "The database connection was interrupted; please retry.")), 503
     # The exception type and traceback go to the log; no request body, so no victim data.
     log.exception("unhandled error (request_id=%s)", current_request_id())
     return jsonify(envelope(500, _GENERIC[500])), 500

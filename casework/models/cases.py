@@ -22,14 +22,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
-from casework.models.base import TimestampMixin
+from casework.models.base import TimestampMixin, utcnow
 from casework.models.organisations import Organisation
 from casework.models.reference import OffenceCode
 from casework.models.users import User
@@ -199,7 +198,7 @@ class Case(TimestampMixin, db.Model):
 
     def touch(self) -> None:
         """Any change to the aggregate bumps updated_at and so the version (ETags stay truthful)."""
-        self.updated_at = func.now()  # type: ignore[assignment]
+        self.updated_at = utcnow()
 
     def most_serious_offence(self) -> CaseOffence | None:
         ranked = [o for o in self.offences if o.offence_code is not None]

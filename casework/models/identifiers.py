@@ -9,6 +9,7 @@ from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
+from casework.models.base import utcnow
 
 
 class IdentifierKind(enum.StrEnum):
@@ -42,7 +43,7 @@ class Identifier(db.Model):
     # Platform for usernames, bank for accounts, provider for e-wallets; '' when not relevant.
     qualifier: Mapped[str] = mapped_column(String(64), default="", server_default="")
     value: Mapped[str] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
 
 class CaseIdentifier(db.Model):
@@ -59,7 +60,7 @@ class CaseIdentifier(db.Model):
     )
     raw_value: Mapped[str] = mapped_column(Text)
     first_seen_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
     case = relationship("Case", back_populates="identifiers")
     identifier: Mapped[Identifier] = relationship(lazy="joined", innerjoin=True)

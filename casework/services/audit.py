@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select, text
 
 from casework.extensions import db
 from casework.models.audit import AuditEvent
@@ -17,6 +17,21 @@ from casework.request_meta import current_client_address, current_request_id
 # transaction-scoped and released at commit/rollback.
 _AUDIT_LOCK_KEY = 0x4341_5345_4155_4454 & 0x7FFF_FFFF_FFFF_FFFF
 GENESIS = "0" * 64
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:lock_key)")
+_APPEND = text(
+    """
+    WITH previous AS (
+        SELECT coalesce((SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1), :genesis) AS hash
+    )
+    INSERT INTO audit_events (occurred_at, actor_id, organisation_id, action, object_type, object_id, outcome,
+                              request_id, client_address, details, prev_hash, hash)
+    SELECT :occurred_at, :actor_id, :organisation_id, :action, :object_type, :object_id, :outcome,
+           :request_id, :client_address, CAST(:details AS jsonb), previous.hash,
+           encode(sha256(convert_to(previous.hash || :payload, 'UTF8')), 'hex')
+    FROM previous
+    """
+)
 
 
 def record(
@@ -32,8 +47,10 @@ def record(
     """Append one audit event to the current transaction.
 
     `details` must never carry passwords, tokens or victim identity: ids and codes only.
-    The hash is computed by PostgreSQL from the previous row's hash in the same statement,
-    after taking the chain lock: two round trips per event.
+    Two statements: the chain lock, then one INSERT that reads the previous hash and hashes onto
+    it. They must stay two: a statement's snapshot is taken when it starts, so a single statement
+    that waited for the lock would not see the row its predecessor committed meanwhile, and the
+    chain would fork (tests/services/test_audit_chain.py catches that).
     """
     if obj is not None:
         object_type = object_type or getattr(obj, "__audit_type__", None) or obj.__tablename__
@@ -50,15 +67,16 @@ def record(
         "client_address": current_client_address(),
         "details": details,
     }
-    db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK_KEY})
-    previous = func.coalesce(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1).scalar_subquery(), GENESIS)
-    digest = func.encode(func.sha256(func.convert_to(previous.concat(_payload(fields)), "UTF8")), "hex")
+    db.session.execute(_LOCK, {"lock_key": _AUDIT_LOCK_KEY})
     db.session.execute(
-        insert(AuditEvent).values(
-            **{**fields, "occurred_at": datetime.fromisoformat(fields["occurred_at"])},
-            prev_hash=previous,
-            hash=digest,
-        )
+        _APPEND,
+        {
+            **fields,
+            "occurred_at": datetime.fromisoformat(fields["occurred_at"]),
+            "details": json.dumps(details, default=str),
+            "payload": _payload(fields),
+            "genesis": GENESIS,
+        },
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Blueprint
 
 from casework import create_app
+from casework.extensions import db
 from casework.models.users import Role
 
 
@@ -96,3 +98,22 @@ def test_unexpected_error_is_a_generic_500_without_internals(app):
     assert body["code"] == 500 and "request_id" in body
     assert "secret" not in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_lost_database_connection_is_503_retry_not_500(app):
+    fresh = create_app(dict(app.config))
+    with fresh.app_context():
+        db.session.execute(sa.text("SELECT 1"))  # one pooled connection, then back to the pool
+        pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+        db.session.commit()
+        db.session.remove()
+    killer = sa.create_engine(fresh.config["SQLALCHEMY_DATABASE_URI"])
+    with killer.connect() as other:  # the server drops it, as a restart would
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+    attempt = {"email": "nobody@example.test", "password": "whatever it is"}
+    first = fresh.test_client().post("/api/v1/auth/login", json=attempt)
+    assert first.status_code == 503 and "retry" in first.get_json()["message"]
+    assert fresh.test_client().post("/api/v1/auth/login", json=attempt).status_code == 401
+    with fresh.app_context():
+        db.engine.dispose()
