@@ -301,7 +301,8 @@ def main() -> int:
         gunicorn.wait(timeout=30)
         drop_database(args.server_url)
     print(
-        f"cases: {args.cases}, concurrent clients: {args.clients}, gunicorn workers: 2 {args.worker_class} x {args.threads} thread(s)"
+        f"cases: {args.cases}, concurrent clients: {args.clients}, "
+        f"gunicorn workers: 2 {args.worker_class} x {args.threads} thread(s)"
     )
     print(f"API (HTTP, gunicorn): {api_rate:8.1f} cases/s")
     print(f"raw psycopg2:         {raw_rate:8.1f} cases/s")
