@@ -19,12 +19,15 @@ run: $(BIN)/.installed  ## start the service with demo data (embedded DB/Redis u
 test: $(BIN)/.installed  ## the whole suite (CASEWORK_TEST_DATABASE_URL/REDIS_URL or embedded servers)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(BIN)/.installed  ## lookup benchmark on generated data (BENCH_CASES=20000 for a quick run)
+bench: $(BIN)/.installed  ## every benchmark (BENCH_CASES=20000 for a quick run; ~25 minutes at 1M)
+	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.lookup --cases $(BENCH_CASES)
+	$(BIN)/python -m bench.statistics --cases $(BENCH_CASES)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check casework reports seed bench tests
 	$(BIN)/ruff format --check casework reports seed bench tests
+	$(BIN)/mypy --check-untyped-defs reports
 
 clean:
 	rm -rf $(VENV) instance

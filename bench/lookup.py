@@ -145,12 +145,12 @@ ORDER BY co.id
 """
 
 # b: casework.services.cases.list_cases(status, state, received_from, received_to, sort=-received_on)
-# The total stops at COUNT_CAP + 1 rows, as the service counts it.
+# The total stops at COUNT_CAP (500) + 1 rows, as the service counts it.
 CASE_LIST_TOTAL = """
 SELECT count(*) FROM (SELECT c.id FROM cases c
 WHERE c.organisation_id = %(organisation_id)s AND c.status = %(status)s AND c.state_code = %(state)s
   AND c.received_on >= %(received_from)s AND c.received_on <= %(received_to)s
-LIMIT 1001) AS capped
+LIMIT 501) AS capped
 """
 CASE_LIST_PAGE = """
 SELECT c.*, o.*
@@ -169,7 +169,7 @@ OFFENCE_LIST_TOTAL = """
 SELECT count(*) FROM (SELECT c.id FROM cases c
 WHERE c.organisation_id = %(organisation_id)s
   AND c.abuse_types @> %(abuse_types)s::varchar(40)[] AND c.offence_code_ids @> %(offence_code_ids)s::integer[]
-LIMIT 1001) AS capped
+LIMIT 501) AS capped
 """
 OFFENCE_LIST_PAGE = """
 SELECT c.*, o.*

@@ -81,6 +81,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def apply_development_defaults(config: dict[str, Any]) -> None:
+    """In development and tests (however the mode was set), the fixed secrets stand in."""
+    if config.get("CASEWORK_ENV") in {"development", "test"}:
+        for name in ("SECRET_KEY", "IDENTITY_HASH_KEY"):
+            config[name] = config.get(name) or DEV_SECRET
+
+
 def validate(config: dict[str, Any]) -> None:
     """Refuse to start with a missing secret or database outside development."""
     if not config.get("SECRET_KEY"):

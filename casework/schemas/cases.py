@@ -467,7 +467,7 @@ class CaseSchema(CaseSummarySchema):
 class CasePageSchema(PageSchema):
     items = fields.List(fields.Nested(CaseSummarySchema))
     total_is_capped = fields.Boolean(
-        metadata={"description": "True when more than 1,000 cases match: total is then 1,000; narrow the filter"}
+        metadata={"description": "True when more than 500 cases match: total is then 500; narrow the filter"}
     )
 
 

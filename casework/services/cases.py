@@ -268,7 +268,7 @@ class CasePage:
 
 # Counting every match of a broad filter over a million cases costs more than the page itself
 # (170 ms for "PC 383 and financial sextortion" in a large unit): totals stop at this many.
-COUNT_CAP = 1_000
+COUNT_CAP = 500
 
 
 _SORTS = {
