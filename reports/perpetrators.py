@@ -7,9 +7,11 @@ Input is (case id, identifier id, kind) links, from records or from the SQL in
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from typing import NamedTuple
 
 from reports.records import ScopedCase
@@ -98,23 +100,60 @@ def case_groups(links: Iterable[IdentifierLink]) -> list[frozenset[int]]:
     return _components(repeated.values())
 
 
-def summarise(links: Iterable[IdentifierLink]) -> RepeatSummary:
-    """Counts of repeat identifiers by kind and of linked-case groups by size."""
-    repeated, kind_of = _cases_by_identifier(links, 2)
+def summarise(links: Iterable[IdentifierLink], *, grouped: bool = False) -> RepeatSummary:
+    """Counts of repeat identifiers by kind and of linked-case groups by size.
+
+    With ``grouped=True`` the links arrive ordered by identifier (as the SQL sends them) and are
+    consumed in one pass: only one identifier's links are held at a time, and the union-find runs
+    over compact arrays indexed densely by case, so a million-case report stays within the export
+    job's memory budget.
+    """
+    ordered = links if grouped else sorted(links, key=lambda link: link.identifier_id)
+    index: dict[int, int] = {}  # case id -> dense position
+    parent = array("q")  # union-find over positions
+    by_kind: dict[str, bytearray] = {}  # per kind, 1 where the case is named by such an identifier
     identifiers: dict[str, int] = defaultdict(int)
-    cases: dict[str, set[int]] = defaultdict(set)
-    for identifier_id, members in repeated.items():
-        identifiers[kind_of[identifier_id]] += 1
-        cases[kind_of[identifier_id]].update(members)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for _, group in groupby(ordered, key=lambda link: link.identifier_id):
+        members = list(group)
+        cases = {link.case_id for link in members}
+        if len(cases) < 2:
+            continue
+        kind = members[0].kind
+        identifiers[kind] += 1
+        seen = by_kind.setdefault(kind, bytearray())
+        anchor = -1
+        for case_id in cases:
+            position = index.get(case_id)
+            if position is None:
+                position = index[case_id] = len(parent)
+                parent.append(position)
+            if len(seen) <= position:
+                seen.extend(bytes(position + 1 - len(seen)))
+            seen[position] = 1
+            root = find(position)
+            if anchor == -1:
+                anchor = root
+            elif root != anchor:
+                parent[root] = anchor
+    sizes: dict[int, int] = defaultdict(int)
+    for position in range(len(parent)):
+        sizes[find(position)] += 1
     groups: dict[str, tuple[int, int]] = {name: (0, 0) for name, _, _ in GROUP_SIZES}
-    for group in _components(repeated.values()):
+    for size in sizes.values():
         for name, low, high in GROUP_SIZES:
-            if len(group) >= low and (high is None or len(group) <= high):
-                count, size = groups[name]
-                groups[name] = (count + 1, size + len(group))
+            if size >= low and (high is None or size <= high):
+                count, total = groups[name]
+                groups[name] = (count + 1, total + size)
     return RepeatSummary(
         identifiers=dict(identifiers),
-        cases={k: len(v) for k, v in cases.items()},
-        cases_total=len(set().union(*repeated.values())),
+        cases={kind: seen.count(1) for kind, seen in by_kind.items()},
+        cases_total=len(parent),
         groups=groups,
     )

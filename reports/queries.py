@@ -458,6 +458,7 @@ def repeat_links_query(report_filter: ReportFilter, min_cases: int = 2) -> sa.Se
         sa.select(counted.c.case_id, counted.c.identifier_id, _text(identifiers.c.kind).label("kind"))
         .select_from(counted.join(identifiers, identifiers.c.id == counted.c.identifier_id))
         .where(counted.c.cases >= min_cases)
+        .order_by(counted.c.identifier_id)  # so perpetrators.summarise can stream it (grouped=True)
     )
 
 
@@ -602,7 +603,10 @@ def aggregates_from_database(
     report_filter = report_filter or ReportFilter()
     run = connection.execute
     lists = run(list_counts_query(report_filter)).one()
-    links = (IdentifierLink(*row) for row in run(repeat_links_query(report_filter)))
+    # Millions of (case, identifier) rows at scale: stream them through a server-side cursor
+    # into the summary instead of holding the whole result in memory.
+    streamed = run(repeat_links_query(report_filter), execution_options={"stream_results": True, "yield_per": 20_000})
+    links = (IdentifierLink(*row) for row in streamed)
     return Aggregates(
         report_filter=report_filter,
         group_by=group_by,
@@ -617,7 +621,7 @@ def aggregates_from_database(
         payments=tuple(
             case_rows(run(case_counts_query(report_filter, Dimension.PAYMENTS, Dimension.MATERIAL_RELEASED)))
         ),
-        repeat=summarise(links),
+        repeat=summarise(links, grouped=True),
         lists=ListCounts(lists.police, lists.ngo, lists.both),
         referrals=tuple(referral_rows(run(referral_counts_query(report_filter)))),
         takedown=tuple(takedown_rows(run(takedown_counts_query(report_filter)))),
