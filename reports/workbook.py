@@ -40,8 +40,18 @@ TITLE_ROW, DESCRIPTION_ROW, HEADER_ROW = 1, 2, 4
 FIRST_DATA_ROW = HEADER_ROW + 1
 
 
+def _print_one_page_wide(ws: Worksheet) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+ABOUT_CHARS_PER_LINE = 105  # for column B's width of 110
+
+
 def _about(ws: Worksheet, report: SuppressedReport, generated_by: str, generated_at: datetime) -> None:
     ws.title = "About"
+    _print_one_page_wide(ws)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 110
     ws["A1"] = "Casework statistics"
@@ -94,6 +104,10 @@ def _about(ws: Worksheet, report: SuppressedReport, generated_by: str, generated
             ws.cell(row, 1, line[0]).font = BOLD
             ws.cell(row, 2, line[1]).alignment = Alignment(wrap_text=True, vertical="top")
             ws.cell(row, 1).alignment = Alignment(vertical="top")
+            # openpyxl cannot auto-fit: give wrapped text the height it needs, or LibreOffice and
+            # printouts overlap the lines.
+            wrapped_lines = max(1, math.ceil(len(str(line[1])) / ABOUT_CHARS_PER_LINE))
+            ws.row_dimensions[row].height = 15 * wrapped_lines
         row += 1
 
 
@@ -137,9 +151,7 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
     ws.cell(DESCRIPTION_ROW, 1).alignment = Alignment(wrap_text=True, vertical="top")
     line_width = max(40, sum(ws.column_dimensions[get_column_letter(c)].width for c in range(1, len(headers) + 1)))
     ws.row_dimensions[DESCRIPTION_ROW].height = 15 * math.ceil(1.15 * len(table.description) / line_width)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_one_page_wide(ws)
     ws.freeze_panes = ws.cell(FIRST_DATA_ROW, labels + 1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last_data_row}"
     _charts(ws, table, labels)
