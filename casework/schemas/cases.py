@@ -129,7 +129,19 @@ class OffenceUpdateSchema(BaseSchema):
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
-class IdentifierCreateSchema(BaseSchema):
+class _NormalisedIdentifier(BaseSchema):
+    """Adds data['normalised'] = (qualifier, value), or a field error on 'value' saying why not."""
+
+    @validates_schema
+    def _normalises(self, data: dict[str, Any], **_: Any) -> None:
+        if "kind" in data and data.get("value"):
+            try:
+                data["normalised"] = normalise(data["kind"], data["value"], data.get("qualifier"))
+            except InvalidIdentifier as exc:
+                raise ValidationError(str(exc), "value") from exc
+
+
+class IdentifierCreateSchema(_NormalisedIdentifier):
     kind = fields.Enum(IdentifierKind, by_value=True, required=True)
     value = fields.String(required=True, validate=validate.Length(min=1, max=512))
     qualifier = fields.String(
@@ -140,14 +152,6 @@ class IdentifierCreateSchema(BaseSchema):
     )
     role = fields.Enum(IdentifierRole, by_value=True, load_default=IdentifierRole.CONTACT)
     first_seen_on = PastDate(allow_none=True, load_default=None)
-
-    @validates_schema
-    def _normalises(self, data: dict[str, Any], **_: Any) -> None:
-        if "kind" in data and data.get("value"):
-            try:
-                data["normalised"] = normalise(data["kind"], data["value"], data.get("qualifier"))
-            except InvalidIdentifier as exc:
-                raise ValidationError(str(exc), "value") from exc
 
 
 class EvidenceCreateSchema(BaseSchema):
@@ -303,18 +307,10 @@ class CaseGetQuerySchema(BaseSchema):
     )
 
 
-class LookupQuerySchema(BaseSchema):
+class LookupQuerySchema(_NormalisedIdentifier):
     kind = fields.Enum(IdentifierKind, by_value=True, required=True)
     value = fields.String(required=True, validate=validate.Length(min=1, max=512))
     qualifier = fields.String(load_default=None, validate=validate.Length(max=64))
-
-    @validates_schema
-    def _normalises(self, data: dict[str, Any], **_: Any) -> None:
-        if "kind" in data and data.get("value"):
-            try:
-                data["normalised"] = normalise(data["kind"], data["value"], data.get("qualifier"))
-            except InvalidIdentifier as exc:
-                raise ValidationError(str(exc), "value") from exc
 
 
 # ---------------------------------------------------------------- output
