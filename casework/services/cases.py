@@ -6,18 +6,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select, text
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import policies
 from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
 from casework.extensions import db
-from casework.models.cases import CASE_TRANSITIONS, Case, CaseStatus, Evidence, Victim
+from casework.models.cases import CASE_TRANSITIONS, Case, CaseStatus, Evidence, Victim, case_facets, facet_key
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.reference import AbuseType, OffenceCode, Platform, State
 from casework.models.users import Role, User
 from casework.services import audit, identifiers, offences, reference, victims
-from casework.services.scoping import SUMMARY_OPTIONS, get_visible_case, scoped
+from casework.services.scoping import SUMMARY_OPTIONS, get_visible_case, scope_within_organisation, scoped
 
 # Input groups that map onto prefixed columns.
 _GROUPS = {"demands": "demand_", "payments": "payments_", "risk": "risk_"}
@@ -269,6 +270,8 @@ class CasePage:
 # Counting every match of a broad filter over a million cases costs more than the page itself
 # (170 ms for "PC 383 and financial sextortion" in a large unit): totals stop at this many.
 COUNT_CAP = 500
+# A filtered total first looks for COUNT_CAP matches among this many newest cases (see _capped_total).
+COUNT_PROBE = 5000
 
 
 _SORTS = {
@@ -284,41 +287,110 @@ _SORTS = {
 def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
     """Cases in the actor's scope, filtered, sorted and paginated (per_page at most 100).
     The total stops at COUNT_CAP (total_is_capped says so); pages go on beyond it."""
-    query = scoped(actor)
+    conditions: list[ColumnElement[bool]] = []
     if "status" in filters:
-        query = query.where(Case.status == filters["status"])
+        conditions.append(Case.status == filters["status"])
     if "state" in filters:
-        query = query.where(Case.state_code == filters["state"])
+        conditions.append(Case.state_code == filters["state"])
     if "assignee_id" in filters:
-        query = query.where(Case.assignee_id == filters["assignee_id"])
+        conditions.append(Case.assignee_id == filters["assignee_id"])
     if "received_from" in filters:
-        query = query.where(Case.received_on >= filters["received_from"])
+        conditions.append(Case.received_on >= filters["received_from"])
     if "received_to" in filters:
-        query = query.where(Case.received_on <= filters["received_to"])
-    if "abuse_type" in filters:
-        query = query.where(Case.abuse_types.contains([filters["abuse_type"]]))
-    if "platform" in filters:
-        platform = filters["platform"]
-        query = query.where(or_(Case.contact_platform == platform, Case.moved_to_platforms.contains([platform])))
-    if "offence" in filters:
-        code = reference.normalise_offence_code(filters["offence"])
-        code_id = db.session.scalar(select(OffenceCode.id).where(OffenceCode.code == code))
-        query = query.where(Case.offence_code_ids.contains([code_id or 0]))
+        conditions.append(Case.received_on <= filters["received_to"])
     if "identifier_normalised" in filters:
-        qualifier, value = filters["identifier_normalised"]
-        match = (
-            exists()
-            .where(CaseIdentifier.case_id == Case.id)
-            .where(CaseIdentifier.identifier_id == Identifier.id)
-            .where(Identifier.kind == filters["identifier_kind"], Identifier.value == value)
-        )
-        if filters.get("qualifier") or qualifier:
-            match = match.where(Identifier.qualifier == qualifier)
-        query = query.where(match)
-    capped = query.order_by(None).with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+        conditions.append(_names_identifier(filters))
+    facets = _Facets.from_filters(actor, filters)
+    total, by_keys = _capped_total(actor, conditions, facets)
+    # At most COUNT_CAP matches, sparse among the newest cases: the keys find them all, then they are
+    # sorted. (More of them, and sorting them all costs more than the planner's own choice.)
+    if by_keys and total <= COUNT_CAP:
+        query = _by_facet_keys(actor, facets, select(Case))
+    else:
+        query = scoped(actor).where(*facets.tests(Case))
     page, per_page = filters["page"], filters["per_page"]
     items = db.session.scalars(
-        query.options(*SUMMARY_OPTIONS).order_by(*_SORTS[filters["sort"]]).limit(per_page).offset((page - 1) * per_page)
+        query.where(*conditions)
+        .options(*SUMMARY_OPTIONS)
+        .order_by(*_SORTS[filters["sort"]])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return CasePage(list(items), page, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+@dataclass(frozen=True)
+class _Facets:
+    """The offence, abuse-type and platform filters: tests on a case's columns, and the same as
+    organisation-qualified keys of case_facets()."""
+
+    abuse_type: str | None
+    platform: str | None
+    offence_code_id: int | None
+    keys: list[str]
+
+    @classmethod
+    def from_filters(cls, actor: User, filters: dict[str, Any]) -> _Facets:
+        code_id = None
+        if "offence" in filters:
+            code = reference.normalise_offence_code(filters["offence"])
+            code_id = db.session.scalar(select(OffenceCode.id).where(OffenceCode.code == code)) or 0
+        wanted = {"a": filters.get("abuse_type"), "p": filters.get("platform"), "o": code_id}
+        keys = [facet_key(actor.organisation_id, facet, value) for facet, value in wanted.items() if value is not None]
+        return cls(filters.get("abuse_type"), filters.get("platform"), code_id, keys)
+
+    def tests(self, cases: Any) -> list[ColumnElement[bool]]:
+        """The filters on `cases` (Case or an alias of it)."""
+        tests = []
+        if self.abuse_type is not None:
+            tests.append(cases.abuse_types.contains([self.abuse_type]))
+        if self.platform is not None:
+            platform = self.platform
+            tests.append(or_(cases.contact_platform == platform, cases.moved_to_platforms.contains([platform])))
+        if self.offence_code_id is not None:
+            tests.append(cases.offence_code_ids.contains([self.offence_code_id]))
+        return tests
+
+
+def _count_capped(query: Select[Any]) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())) or 0
+
+
+def _capped_total(actor: User, conditions: list[ColumnElement[bool]], facets: _Facets) -> tuple[int, bool]:
+    """How many cases match, counted up to COUNT_CAP + 1, and whether they were counted by the
+    organisation-qualified keys (matches are sparse among the newest cases).
+
+    Offence, abuse-type and platform filters: a common combination fills the cap within the newest
+    COUNT_PROBE cases, found newest first; a rarer one is counted by the keys (ix_cases_facets),
+    which hold only the organisation's matches. Either alone was slow for the other kind of
+    combination (a scan of the organisation, or a GIN scan of huge key lists).
+    """
+    if not facets.keys:
+        return _count_capped(scoped(actor, select(Case.id)).where(*conditions)), False
+    newest = aliased(
+        Case,
+        scoped(actor).where(*conditions).order_by(Case.received_on.desc()).limit(COUNT_PROBE).subquery(),
+    )
+    total = _count_capped(select(newest.id).where(*facets.tests(newest)))
+    if total > COUNT_CAP:
+        return total, False
+    return _count_capped(_by_facet_keys(actor, facets, select(Case.id)).where(*conditions)), True
+
+
+def _by_facet_keys(actor: User, facets: _Facets, query: Select[Any]) -> Select[Any]:
+    """The cases in scope with these facets, by their keys alone: the keys carry the organisation and
+    say exactly what the column tests say, so the planner has no other index to combine them with."""
+    return query.where(case_facets().contains(facets.keys), scope_within_organisation(actor))
+
+
+def _names_identifier(filters: dict[str, Any]) -> ColumnElement[bool]:
+    qualifier, value = filters["identifier_normalised"]
+    match = (
+        exists()
+        .where(CaseIdentifier.case_id == Case.id)
+        .where(CaseIdentifier.identifier_id == Identifier.id)
+        .where(Identifier.kind == filters["identifier_kind"], Identifier.value == value)
+    )
+    if filters.get("qualifier") or qualifier:
+        match = match.where(Identifier.qualifier == qualifier)
+    return match

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from casework import policies
@@ -27,6 +27,17 @@ def scope_clause(actor: User) -> ColumnElement[bool]:
         return (Case.organisation_id == actor.organisation_id) & or_(
             Case.assignee_id == actor.id, Case.created_by_id == actor.id
         )
+    return false()
+
+
+def scope_within_organisation(actor: User) -> ColumnElement[bool]:
+    """The scope's condition beyond "in the actor's organisation", for queries whose other
+    conditions (organisation-qualified facet keys) already confine them to it."""
+    scope = policies.case_scope(actor)
+    if scope == Scope.ORGANISATION:
+        return true()
+    if scope == Scope.ASSIGNED:
+        return or_(Case.assignee_id == actor.id, Case.created_by_id == actor.id)
     return false()
 
 

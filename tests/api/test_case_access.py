@@ -70,6 +70,41 @@ def test_investigators_see_their_own_and_assigned_cases_supervisors_the_unit(fac
     assert supervisor.get(f"/api/v1/cases/{case['id']}").status_code == 200
 
 
+def test_filtered_totals_count_only_the_scope(factory, make_client):
+    """Offence, abuse-type and platform totals come from organisation-qualified keys: another
+    unit's matching cases and, for an investigator, colleagues' cases are never counted."""
+    unit, other_unit = (
+        factory.organisation(OrganisationKind.POLICE_UNIT),
+        factory.organisation(OrganisationKind.POLICE_UNIT),
+    )
+    first = make_client().as_user(factory.user(Role.INVESTIGATOR, unit))
+    second = make_client().as_user(factory.user(Role.INVESTIGATOR, unit))
+    supervisor = make_client().as_user(factory.user(Role.SUPERVISOR, unit))
+    elsewhere = make_client().as_user(factory.user(Role.SUPERVISOR, other_unit))
+    facets = {
+        "abuse_types": ["financial_sextortion"],
+        "contact_platform": "instagram",
+        "moved_to_platforms": ["telegram"],
+        "offences": [{"code": "PC 383"}],
+    }
+    for client in (first, first, second, elsewhere):
+        new_case(client, **facets)
+    new_case(first, abuse_types=["threat_to_distribute"], offences=[{"code": "PC 383"}])
+
+    def listed(client, query: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+        body = client.get(f"/api/v1/cases?{query}").get_json()
+        return body["total"], len(body["items"])
+
+    query = "offence=PC%20383&abuse_type=financial_sextortion&platform=telegram"
+    assert listed(supervisor, query) == (3, 3)
+    assert listed(first, query) == (2, 2)
+    assert listed(second, query) == (1, 1)
+    assert listed(elsewhere, query) == (1, 1)
+    assert listed(supervisor, "offence=PC%20383") == (4, 4)
+    assert listed(supervisor, "platform=instagram&received_from=2026-05-01") == (3, 3)
+    assert listed(supervisor, "offence=PC%20999") == (0, 0)
+
+
 @pytest.mark.parametrize("role", [Role.ANALYST, Role.LIAISON, Role.ADMIN])
 def test_roles_without_case_access_get_no_case_data(factory, make_client, role, two_ngos):
     case = new_case(two_ngos[0])

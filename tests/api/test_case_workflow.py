@@ -216,3 +216,27 @@ def test_list_total_stops_at_the_cap_and_says_so(investigator, monkeypatch):
     assert body["total"] == 2 and body["total_is_capped"] is True
     assert len(body["items"]) == 1  # pages go on beyond the cap
     assert investigator.get("/api/v1/cases?state=MY-01").get_json()["total_is_capped"] is False
+
+
+def test_facet_totals_agree_whichever_way_they_are_counted(investigator, monkeypatch):
+    """Common combinations are counted among the newest cases, sparse ones by the facet keys:
+    the totals and pages are the same either way."""
+    from casework.services import cases as cases_service
+
+    monkeypatch.setattr(cases_service, "COUNT_CAP", 2)
+    monkeypatch.setattr(cases_service, "COUNT_PROBE", 3)
+    match = {"abuse_types": ["threat_to_distribute"], "victims": [{}], "offences": [{"code": "PC 506"}]}
+    for day in ("01", "02"):  # older matches, then newer cases that do not match
+        open_case(investigator, received_on=f"2026-03-{day}", **match)
+    for day in ("03", "04", "05"):
+        open_case(investigator, received_on=f"2026-04-{day}", contact_platform="telegram")
+
+    def listed(query: str) -> tuple[int, bool, list[str]]:
+        body = investigator.get(f"/api/v1/cases?{query}").get_json()
+        return body["total"], body["total_is_capped"], [c["received_on"] for c in body["items"]]
+
+    sparse = listed("offence=PC%20506&abuse_type=threat_to_distribute")  # none among the newest 3: by keys
+    assert sparse == (2, False, ["2026-03-02", "2026-03-01"])
+    common = listed("platform=telegram&per_page=1")  # all of the newest 3: capped by the probe
+    assert common == (2, True, ["2026-04-05"])
+    assert listed("platform=telegram&received_to=2026-04-03") == (1, False, ["2026-04-03"])
