@@ -33,7 +33,7 @@ def _me():  # type: ignore[no-untyped-def]
 
 @blp.route("/login", methods=["POST"])
 @public
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, MeSchema)
 def login(data):  # type: ignore[no-untyped-def]
     """Log in with e-mail and password; sets a fresh session cookie."""

@@ -30,7 +30,7 @@ def list_consents(case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/consents", methods=["POST"])
 @requires("consent.manage")
-@blp.arguments(ConsentCreateSchema)
+@blp.arguments(ConsentCreateSchema())
 @blp.response(201, ConsentSchema)
 def record_consent(data, case_id: int):  # type: ignore[no-untyped-def]
     """Record a victim's decision for an agency and purpose (replaces the previous one)."""
@@ -41,7 +41,7 @@ def record_consent(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/consents/<int:consent_id>/withdrawal", methods=["POST"])
 @requires("consent.manage")
-@blp.arguments(ConsentWithdrawalSchema)
+@blp.arguments(ConsentWithdrawalSchema())
 @blp.response(200, ConsentSchema)
 def withdraw_consent(data, case_id: int, consent_id: int):  # type: ignore[no-untyped-def]
     """Withdraw a consent: drafts relying on it are withdrawn, sent referrals stop sharing."""
@@ -60,7 +60,7 @@ def list_referrals(case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/referrals", methods=["POST"])
 @requires("referral.create")
-@blp.arguments(ReferralCreateSchema)
+@blp.arguments(ReferralCreateSchema())
 @blp.response(201, ReferralStateSchema)
 def create_referral(data, case_id: int):  # type: ignore[no-untyped-def]
     """Draft a referral; refused (409) without the victim's current consent unless overridden."""

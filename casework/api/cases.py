@@ -57,7 +57,7 @@ def _with_etag(case):  # type: ignore[no-untyped-def]
 
 @blp.route("", methods=["POST"])
 @requires("case.create")
-@blp.arguments(CaseCreateSchema)
+@blp.arguments(CaseCreateSchema())
 @blp.response(201, CaseSchema)
 def create_case(data):  # type: ignore[no-untyped-def]
     """Open a case with its victims, offences, identifiers and evidence in one atomic request."""
@@ -68,7 +68,7 @@ def create_case(data):  # type: ignore[no-untyped-def]
 
 @blp.route("", methods=["GET"])
 @requires("case.read")
-@blp.arguments(CaseQuerySchema, location="query")
+@blp.arguments(CaseQuerySchema(), location="query")
 @blp.response(200, CasePageSchema)
 def list_cases(filters):  # type: ignore[no-untyped-def]
     """Cases in your scope, filtered and paginated (victims are never named in lists)."""
@@ -77,7 +77,7 @@ def list_cases(filters):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>", methods=["GET"])
 @requires("case.read")
-@blp.arguments(CaseGetQuerySchema, location="query")
+@blp.arguments(CaseGetQuerySchema(), location="query")
 @blp.response(200, CaseSchema)
 def get_case(args, case_id: int):  # type: ignore[no-untyped-def]
     """One case. `include_identity=true` adds victims' identity for allowed roles (audited)."""
@@ -88,7 +88,7 @@ def get_case(args, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>", methods=["PATCH"])
 @requires("case.update")
-@blp.arguments(CaseUpdateSchema)
+@blp.arguments(CaseUpdateSchema())
 @blp.response(200, CaseSchema)
 def update_case(data, case_id: int):  # type: ignore[no-untyped-def]
     """Edit case fields. Send If-Match with the ETag (or `version`): a stale one gets 412/409."""
@@ -99,7 +99,7 @@ def update_case(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/transitions", methods=["POST"])
 @requires("case.transition")
-@blp.arguments(TransitionSchema)
+@blp.arguments(TransitionSchema())
 @blp.response(200, CaseSchema)
 def transition(data, case_id: int):  # type: ignore[no-untyped-def]
     """Move the case to its next status (closing needs an outcome); invalid moves are 409."""
@@ -110,7 +110,7 @@ def transition(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/assignment", methods=["POST"])
 @requires("case.assign")
-@blp.arguments(AssignmentSchema)
+@blp.arguments(AssignmentSchema())
 @blp.response(200, CaseSchema)
 def assign(data, case_id: int):  # type: ignore[no-untyped-def]
     case = cases.assign(actor=actor(), case_id=case_id, assignee_id=data["assignee_id"])
@@ -120,7 +120,7 @@ def assign(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/victims", methods=["POST"])
 @requires("case.update")
-@blp.arguments(VictimCreateSchema)
+@blp.arguments(VictimCreateSchema())
 @blp.response(201, VictimSchema)
 def add_victim(data, case_id: int):  # type: ignore[no-untyped-def]
     me = actor()
@@ -132,7 +132,7 @@ def add_victim(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/offences", methods=["POST"])
 @requires("case.update")
-@blp.arguments(OffenceAddSchema)
+@blp.arguments(OffenceAddSchema())
 @blp.response(201, OffenceSchema)
 def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
     """Add a section; the others stay. Without victim_ids it concerns every victim of the case."""
@@ -144,7 +144,7 @@ def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/offences/<int:offence_id>", methods=["PATCH"])
 @requires("case.update")
-@blp.arguments(OffenceUpdateSchema)
+@blp.arguments(OffenceUpdateSchema())
 @blp.response(200, OffenceSchema)
 def update_offence(data, case_id: int, offence_id: int):  # type: ignore[no-untyped-def]
     me = actor()
@@ -156,7 +156,7 @@ def update_offence(data, case_id: int, offence_id: int):  # type: ignore[no-unty
 
 @blp.route("/<int:case_id>/identifiers", methods=["POST"])
 @requires("case.update")
-@blp.arguments(IdentifierCreateSchema)
+@blp.arguments(IdentifierCreateSchema())
 @blp.response(201, CaseIdentifierSchema)
 def add_identifier(data, case_id: int):  # type: ignore[no-untyped-def]
     """Attach a perpetrator identifier (normalised; the raw value is kept)."""
@@ -169,7 +169,7 @@ def add_identifier(data, case_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:case_id>/evidence", methods=["POST"])
 @requires("case.update")
-@blp.arguments(EvidenceCreateSchema)
+@blp.arguments(EvidenceCreateSchema())
 @blp.response(201, EvidenceSchema)
 def add_evidence(data, case_id: int):  # type: ignore[no-untyped-def]
     me = actor()

@@ -15,7 +15,7 @@ blp = Blueprint("exports", __name__, description="Statistics workbooks and line 
 
 @blp.route("", methods=["POST"])
 @requires("export.create")
-@blp.arguments(ExportCreateSchema)
+@blp.arguments(ExportCreateSchema())
 @blp.response(202, ExportSchema)
 def request_export(data):  # type: ignore[no-untyped-def]
     """Queue an export; poll its URL for progress. 503 (and nothing created) if the queue is down."""

@@ -14,7 +14,7 @@ blp = Blueprint("identifiers", __name__, description="Perpetrator identifiers")
 
 @blp.route("/lookup", methods=["GET"])
 @requires("identifier.lookup")
-@blp.arguments(LookupQuerySchema, location="query")
+@blp.arguments(LookupQuerySchema(), location="query")
 @blp.response(200, LookupResultSchema)
 def lookup(args):  # type: ignore[no-untyped-def]
     """Cases naming this identifier (any spelling): yours in full, others as organisation + count."""

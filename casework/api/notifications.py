@@ -14,7 +14,7 @@ blp = Blueprint("notifications", __name__, description="Your notifications")
 
 @blp.route("", methods=["GET"])
 @requires("notifications.read")
-@blp.arguments(NotificationQuerySchema, location="query")
+@blp.arguments(NotificationQuerySchema(), location="query")
 @blp.response(200, NotificationPageSchema)
 def list_notifications(filters):  # type: ignore[no-untyped-def]
     """Newest first, with the number unread."""

@@ -18,7 +18,7 @@ blp = Blueprint("organisations", __name__, description="Police units, NGOs and a
 
 @blp.route("", methods=["GET"])
 @requires("organisations.read")
-@blp.arguments(OrganisationQuerySchema, location="query")
+@blp.arguments(OrganisationQuerySchema(), location="query")
 @blp.response(200, OrganisationSchema(many=True))
 def list_organisations(args):  # type: ignore[no-untyped-def]
     return organisations.list_organisations(kind=args["kind"])
@@ -26,7 +26,7 @@ def list_organisations(args):  # type: ignore[no-untyped-def]
 
 @blp.route("", methods=["POST"])
 @requires("organisations.manage")
-@blp.arguments(OrganisationCreateSchema)
+@blp.arguments(OrganisationCreateSchema())
 @blp.response(201, OrganisationSchema)
 def create_organisation(data):  # type: ignore[no-untyped-def]
     organisation = organisations.create_organisation(actor=actor(), **data)

@@ -26,7 +26,7 @@ blp = Blueprint("referrals", __name__, description="Referrals between organisati
 
 @blp.route("", methods=["GET"])
 @requires("referral.read")
-@blp.arguments(ReferralQuerySchema, location="query")
+@blp.arguments(ReferralQuerySchema(), location="query")
 @blp.response(200, ReferralPageSchema)
 def list_referrals(filters):  # type: ignore[no-untyped-def]
     """Inbox (addressed to your organisation) and outbox (of cases you work), filtered."""
@@ -51,7 +51,7 @@ def _move(referral_id: int, to: ReferralStatus, **data):  # type: ignore[no-unty
 
 @blp.route("/<int:referral_id>/send", methods=["POST"])
 @requires("referral.create")
-@blp.arguments(ReferralNoteSchema)
+@blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
 def send(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Sender: share now (consent re-checked, snapshot taken, deadlines start)."""
@@ -60,7 +60,7 @@ def send(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/withdraw", methods=["POST"])
 @requires("referral.create")
-@blp.arguments(ReferralNoteSchema)
+@blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
 def withdraw(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Sender: withdraw a referral that is not finished."""
@@ -69,7 +69,7 @@ def withdraw(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/acknowledge", methods=["POST"])
 @requires("referral.act")
-@blp.arguments(ReferralNoteSchema)
+@blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
 def acknowledge(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Recipient: acknowledge receipt."""
@@ -78,7 +78,7 @@ def acknowledge(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/start", methods=["POST"])
 @requires("referral.act")
-@blp.arguments(ReferralNoteSchema)
+@blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
 def start(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Recipient: work has started (in progress)."""
@@ -87,7 +87,7 @@ def start(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/complete", methods=["POST"])
 @requires("referral.act")
-@blp.arguments(ReferralCompleteSchema)
+@blp.arguments(ReferralCompleteSchema())
 @blp.response(200, ReferralStateSchema)
 def complete(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Recipient: completed, with the outcome (takedown: every item resolved first)."""
@@ -96,7 +96,7 @@ def complete(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/decline", methods=["POST"])
 @requires("referral.act")
-@blp.arguments(ReferralDeclineSchema)
+@blp.arguments(ReferralDeclineSchema())
 @blp.response(200, ReferralStateSchema)
 def decline(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Recipient: decline, with the reason."""
@@ -105,7 +105,7 @@ def decline(data, referral_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:referral_id>/takedown-items/<int:item_id>", methods=["PATCH"])
 @requires("referral.act")
-@blp.arguments(TakedownItemUpdateSchema)
+@blp.arguments(TakedownItemUpdateSchema())
 @blp.response(200, ReferralStateSchema)
 def update_takedown_item(data, referral_id: int, item_id: int):  # type: ignore[no-untyped-def]
     """Recipient: an address was removed, refused, or found re-uploaded (and when)."""
@@ -116,7 +116,7 @@ def update_takedown_item(data, referral_id: int, item_id: int):  # type: ignore[
 
 @blp.route("/<int:referral_id>/police-case", methods=["POST"])
 @requires("case.update")
-@blp.arguments(PoliceCaseLinkSchema)
+@blp.arguments(PoliceCaseLinkSchema())
 @blp.response(200, ReferralStateSchema)
 def link_police_case(data, referral_id: int):  # type: ignore[no-untyped-def]
     """Link the police case this police-report referral led to (counted once from then on)."""

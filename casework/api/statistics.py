@@ -33,7 +33,7 @@ def _report(args: dict[str, Any], topics: set[str] | None = None) -> statistics.
 
 @blp.route("/report", methods=["GET"])
 @requires("statistics.read")
-@blp.arguments(ReportQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
 def report(args):  # type: ignore[no-untyped-def]
     """Every table of the standard report: known to, offences counted four ways with the hidden
@@ -43,7 +43,7 @@ def report(args):  # type: ignore[no-untyped-def]
 
 @blp.route("/offences", methods=["GET"])
 @requires("statistics.read")
-@blp.arguments(ReportQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
 def offences(args):  # type: ignore[no-untyped-def]
     """Cases by most serious offence vs cases involving each offence, offences and victims, and the
@@ -53,7 +53,7 @@ def offences(args):  # type: ignore[no-untyped-def]
 
 @blp.route("/referrals", methods=["GET"])
 @requires("statistics.read")
-@blp.arguments(ReportQuerySchema, location="query", unknown=RAISE)
+@blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
 def referrals(args):  # type: ignore[no-untyped-def]
     """Referrals by agency and purpose (on time, completed, median days) and takedown items."""

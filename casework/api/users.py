@@ -20,7 +20,7 @@ blp = Blueprint("users", __name__, description="User accounts (admins; superviso
 
 @blp.route("", methods=["GET"])
 @requires("users.read")
-@blp.arguments(UserQuerySchema, location="query")
+@blp.arguments(UserQuerySchema(), location="query")
 @blp.response(200, UserSchema(many=True))
 def list_users(args):  # type: ignore[no-untyped-def]
     return users.list_users(actor=actor(), organisation_id=args["organisation_id"])
@@ -28,7 +28,7 @@ def list_users(args):  # type: ignore[no-untyped-def]
 
 @blp.route("", methods=["POST"])
 @requires("users.manage")
-@blp.arguments(UserCreateSchema)
+@blp.arguments(UserCreateSchema())
 @blp.response(201, UserSchema)
 def create_user(data):  # type: ignore[no-untyped-def]
     user = users.create_user(actor=actor(), **data)
@@ -45,7 +45,7 @@ def get_user(user_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:user_id>", methods=["PATCH"])
 @requires("users.manage")
-@blp.arguments(UserUpdateSchema)
+@blp.arguments(UserUpdateSchema())
 @blp.response(200, UserSchema)
 def update_user(data, user_id: int):  # type: ignore[no-untyped-def]
     """Change name or role, or set is_active (false ends every session of the user)."""
@@ -70,7 +70,7 @@ def unlock_user(user_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:user_id>/password", methods=["PUT"])
 @requires("users.manage")
-@blp.arguments(PasswordSetSchema)
+@blp.arguments(PasswordSetSchema())
 @blp.response(204)
 def set_password(data, user_id: int):  # type: ignore[no-untyped-def]
     me = actor()
