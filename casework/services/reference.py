@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from casework.errors import ValidationFailed
 from casework.extensions import db
@@ -127,9 +128,11 @@ def normalise_offence_code(code: str) -> str:
 
 
 def offence_codes_by_code(codes: Iterable[str]) -> dict[str, OffenceCode]:
+    """The offence codes named (in any spelling normalise_offence_code accepts), as rows of the
+    current session, from the cache below without a query."""
     wanted = {normalise_offence_code(c) for c in codes}
-    found = db.session.scalars(select(OffenceCode).where(OffenceCode.code.in_(wanted))).all()
-    return {o.code: o for o in found}
+    cached = _cached_offence_codes()
+    return {code: db.session.merge(cached[code], load=False) for code in wanted if code in cached}
 
 
 def list_offence_codes() -> list[OffenceCode]:
@@ -147,6 +150,21 @@ def _all_codes(model: Any) -> frozenset[str]:
     if cached is None or cached[0] < time.monotonic():
         cached = (time.monotonic() + _CACHE_SECONDS, frozenset(db.session.scalars(select(model.code))))
         cache[model.__tablename__] = cached
+    return cached[1]
+
+
+def _cached_offence_codes() -> dict[str, OffenceCode]:
+    """Detached copies of every offence code (merged into a session, never used in one)."""
+    cache = current_app.extensions.setdefault("casework.reference_codes", {})
+    cached = cache.get("offence_codes_by_code")
+    if cached is None or cached[0] < time.monotonic():
+        by_code = {}
+        for row in db.session.execute(select(OffenceCode.__table__)).mappings():
+            code = OffenceCode(**row)
+            make_transient_to_detached(code)
+            by_code[code.code] = code
+        cached = (time.monotonic() + _CACHE_SECONDS, by_code)
+        cache["offence_codes_by_code"] = cached
     return cached[1]
 
 
