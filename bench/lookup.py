@@ -158,14 +158,16 @@ LIMIT %(limit)s OFFSET %(offset)s
 OFFENCE_CODE_ID = """
 SELECT oc.id FROM offence_codes oc WHERE oc.code = %(code)s
 """
-# The total: first among the organisation's newest 5,000 cases (COUNT_PROBE); if the cap is not
-# reached there, by the organisation-qualified keys of ix_cases_facets (they imply the organisation).
-OFFENCE_LIST_PROBE = """
-SELECT count(*) FROM (SELECT newest.id FROM (SELECT c.* FROM cases c
-  WHERE c.organisation_id = %(organisation_id)s ORDER BY c.received_on DESC LIMIT %(probe)s) AS newest
+# The newest matches: among the organisation's newest 5,000 cases (COUNT_PROBE), an index-only walk of
+# ix_cases_org_received_covering. If the cap is not reached there, the total is counted by the
+# organisation-qualified keys of ix_cases_facets (they imply the organisation).
+OFFENCE_LIST_NEWEST = """
+SELECT newest.id FROM (SELECT c.id, c.received_on, c.abuse_types, c.offence_code_ids FROM cases c
+  WHERE c.organisation_id = %(organisation_id)s ORDER BY c.received_on DESC, c.id DESC LIMIT %(probe)s) AS newest
 WHERE newest.abuse_types @> %(abuse_types)s::varchar(40)[]
   AND newest.offence_code_ids @> %(offence_code_ids)s::integer[]
-LIMIT 501) AS capped
+ORDER BY newest.received_on DESC, newest.id DESC
+LIMIT 501
 """
 OFFENCE_LIST_TOTAL = """
 SELECT count(*) FROM (SELECT c.id FROM cases c
@@ -173,22 +175,26 @@ WHERE case_facets(c.organisation_id, c.abuse_types, c.offence_code_ids, c.contac
       @> %(facets)s::text[]
 LIMIT 501) AS capped
 """
-# the page when the keys counted at most COUNT_CAP matches: found by the keys, then sorted
-OFFENCE_LIST_PAGE_BY_KEYS = """
-SELECT c.*, o.*
-FROM cases c JOIN organisations o ON o.id = c.organisation_id
+# the page's ids when they are not among the newest matches: by the keys when they counted at most
+# COUNT_CAP matches (then sorted), else by the walk of the covering index
+OFFENCE_LIST_IDS_BY_KEYS = """
+SELECT c.id FROM cases c
 WHERE case_facets(c.organisation_id, c.abuse_types, c.offence_code_ids, c.contact_platform, c.moved_to_platforms)
       @> %(facets)s::text[]
 ORDER BY c.received_on DESC, c.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
 """
-OFFENCE_LIST_PAGE = """
-SELECT c.*, o.*
-FROM cases c JOIN organisations o ON o.id = c.organisation_id
+OFFENCE_LIST_IDS = """
+SELECT c.id FROM cases c
 WHERE c.organisation_id = %(organisation_id)s
   AND c.abuse_types @> %(abuse_types)s::varchar(40)[] AND c.offence_code_ids @> %(offence_code_ids)s::integer[]
 ORDER BY c.received_on DESC, c.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
+"""
+CASES_BY_ID = """
+SELECT c.*, o.*
+FROM cases c JOIN organisations o ON o.id = c.organisation_id
+WHERE c.organisation_id = %(organisation_id)s AND c.id IN %(case_ids)s
 """
 
 
@@ -210,12 +216,27 @@ def _summaries(cursor: Any, sql: str, params: dict[str, Any]) -> tuple[int, ...]
     """Cases (id first) with their victims and offences, as SUMMARY_OPTIONS loads them."""
     cursor.execute(sql, params)
     found = tuple(row[0] for row in cursor.fetchall())
+    _children(cursor, found)
+    return found
+
+
+def _summaries_by_id(cursor: Any, actor: RawActor, ids: Sequence[int]) -> tuple[int, ...]:
+    """Cases by id with their victims and offences, in the order of ids (the service's _in_order)."""
+    if not ids:
+        return ()
+    cursor.execute(CASES_BY_ID, {"organisation_id": actor.organisation_id, "case_ids": tuple(ids)})
+    found = {row[0] for row in cursor.fetchall()}
+    ordered = tuple(i for i in ids if i in found)
+    _children(cursor, ordered)
+    return ordered
+
+
+def _children(cursor: Any, found: tuple[int, ...]) -> None:
     if found:
         cursor.execute(CASE_VICTIMS, {"case_ids": found})
         cursor.fetchall()
         cursor.execute(CASE_OFFENCES, {"case_ids": found})
         cursor.fetchall()
-    return found
 
 
 def _raw_audit(cursor: Any, actor: RawActor, action: str, object_type: str, object_id: Any, **details: Any) -> None:
@@ -307,14 +328,19 @@ def raw_offence_list(cursor: Any, actor: RawActor, p: dict[str, Any]) -> Outcome
         "limit": f["per_page"],
         "offset": (f["page"] - 1) * f["per_page"],
     }
-    cursor.execute(OFFENCE_LIST_PROBE, args)
-    total = cursor.fetchone()[0]
-    page = OFFENCE_LIST_PAGE
+    cursor.execute(OFFENCE_LIST_NEWEST, args)
+    newest = [row[0] for row in cursor.fetchall()]
+    total = len(newest)
     if total <= COUNT_CAP:
         cursor.execute(OFFENCE_LIST_TOTAL, args)
         total = cursor.fetchone()[0]
-        page = OFFENCE_LIST_PAGE_BY_KEYS if total <= COUNT_CAP else page
-    return Outcome(_summaries(cursor, page, args), min(total, COUNT_CAP))
+    start, end = args["offset"], args["offset"] + args["limit"]
+    if len(newest) >= end or total == len(newest):
+        ids = newest[start:end]
+    else:
+        cursor.execute(OFFENCE_LIST_IDS_BY_KEYS if total <= COUNT_CAP else OFFENCE_LIST_IDS, args)
+        ids = [row[0] for row in cursor.fetchall()]
+    return Outcome(_summaries_by_id(cursor, actor, ids), min(total, COUNT_CAP))
 
 
 # --- What the app runs ------------------------------------------------------------------------------

@@ -7,13 +7,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select, text
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import policies
 from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
 from casework.extensions import db
-from casework.models.cases import CASE_TRANSITIONS, Case, CaseStatus, Evidence, Victim, case_facets, facet_key
+from casework.models.cases import (
+    CASE_TRANSITIONS,
+    FACET_COLUMNS,
+    Case,
+    CaseStatus,
+    Evidence,
+    Victim,
+    case_facets,
+    facet_key,
+)
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.reference import AbuseType, OffenceCode, Platform, State
 from casework.models.users import Role, User
@@ -270,7 +278,7 @@ class CasePage:
 # Counting every match of a broad filter over a million cases costs more than the page itself
 # (170 ms for "PC 383 and financial sextortion" in a large unit): totals stop at this many.
 COUNT_CAP = 500
-# A filtered total first looks for COUNT_CAP matches among this many newest cases (see _capped_total).
+# A filtered list first looks for COUNT_CAP matches among this many newest cases (see _newest_matches).
 COUNT_PROBE = 5000
 
 
@@ -300,23 +308,29 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
         conditions.append(Case.received_on <= filters["received_to"])
     if "identifier_normalised" in filters:
         conditions.append(_names_identifier(filters))
+    page, per_page, order = filters["page"], filters["per_page"], _SORTS[filters["sort"]]
+    offset = (page - 1) * per_page
     facets = _Facets.from_filters(actor, filters)
-    total, by_keys = _capped_total(actor, conditions, facets)
-    # At most COUNT_CAP matches, sparse among the newest cases: the keys find them all, then they are
-    # sorted. (More of them, and sorting them all costs more than the planner's own choice.)
-    if by_keys and total <= COUNT_CAP:
-        query = _by_facet_keys(actor, facets, select(Case))
+    if not facets.keys:
+        total = _count_capped(scoped(actor, select(Case.id)).where(*conditions))
+        query = scoped(actor).where(*conditions).options(*SUMMARY_OPTIONS)
+        items = list(db.session.scalars(query.order_by(*order).limit(per_page).offset(offset)))
     else:
-        query = scoped(actor).where(*facets.tests(Case))
-    page, per_page = filters["page"], filters["per_page"]
-    items = db.session.scalars(
-        query.where(*conditions)
-        .options(*SUMMARY_OPTIONS)
-        .order_by(*_SORTS[filters["sort"]])
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return CasePage(list(items), page, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
+        newest = _newest_matches(actor, conditions, facets)
+        total = len(newest)
+        if total <= COUNT_CAP:
+            total = _count_capped(_by_facet_keys(actor, facets, select(Case.id)).where(*conditions))
+        if filters["sort"] == "-received_on" and (len(newest) >= offset + per_page or total == len(newest)):
+            ids = newest[offset : offset + per_page]  # the page is among the newest matches already found
+        else:
+            query = (
+                _by_facet_keys(actor, facets, select(Case.id))
+                if total <= COUNT_CAP
+                else scoped(actor, select(Case.id)).where(*facets.tests(Case))
+            )
+            ids = list(db.session.scalars(query.where(*conditions).order_by(*order).limit(per_page).offset(offset)))
+        items = _in_order(actor, ids)
+    return CasePage(items, page, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
 
 
 @dataclass(frozen=True)
@@ -340,7 +354,7 @@ class _Facets:
         return cls(filters.get("abuse_type"), filters.get("platform"), code_id, keys)
 
     def tests(self, cases: Any) -> list[ColumnElement[bool]]:
-        """The filters on `cases` (Case or an alias of it)."""
+        """The filters on `cases` (Case, or the columns of a subquery of it)."""
         tests = []
         if self.abuse_type is not None:
             tests.append(cases.abuse_types.contains([self.abuse_type]))
@@ -356,31 +370,39 @@ def _count_capped(query: Select[Any]) -> int:
     return db.session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())) or 0
 
 
-def _capped_total(actor: User, conditions: list[ColumnElement[bool]], facets: _Facets) -> tuple[int, bool]:
-    """How many cases match, counted up to COUNT_CAP + 1, and whether they were counted by the
-    organisation-qualified keys (matches are sparse among the newest cases).
+def _newest_matches(actor: User, conditions: list[ColumnElement[bool]], facets: _Facets) -> list[int]:
+    """Ids of the matches among the newest COUNT_PROBE cases in scope, newest first, at most
+    COUNT_CAP + 1 of them: a walk of ix_cases_org_received_covering that reads no table rows.
 
-    Offence, abuse-type and platform filters: a common combination fills the cap within the newest
-    COUNT_PROBE cases, found newest first; a rarer one is counted by the keys (ix_cases_facets),
-    which hold only the organisation's matches. Either alone was slow for the other kind of
-    combination (a scan of the organisation, or a GIN scan of huge key lists).
+    A common combination fills the cap there (the total is capped and the first pages are these ids).
+    Fewer matches, and they are counted by the organisation-qualified keys (ix_cases_facets), which hold
+    only the organisation's matches. Either alone was slow for the other kind of combination (a scan
+    of the organisation, or a GIN scan of huge key lists).
     """
-    if not facets.keys:
-        return _count_capped(scoped(actor, select(Case.id)).where(*conditions)), False
-    newest = aliased(
-        Case,
-        scoped(actor).where(*conditions).order_by(Case.received_on.desc()).limit(COUNT_PROBE).subquery(),
+    window = (
+        scoped(actor, select(Case.id, Case.received_on, *(getattr(Case, name) for name in FACET_COLUMNS)))
+        .where(*conditions)
+        .order_by(Case.received_on.desc(), Case.id.desc())
+        .limit(COUNT_PROBE)
+        .subquery()
     )
-    total = _count_capped(select(newest.id).where(*facets.tests(newest)))
-    if total > COUNT_CAP:
-        return total, False
-    return _count_capped(_by_facet_keys(actor, facets, select(Case.id)).where(*conditions)), True
+    newest_first = (window.c.received_on.desc(), window.c.id.desc())
+    matches = select(window.c.id).where(*facets.tests(window.c)).order_by(*newest_first).limit(COUNT_CAP + 1)
+    return list(db.session.scalars(matches))
 
 
 def _by_facet_keys(actor: User, facets: _Facets, query: Select[Any]) -> Select[Any]:
     """The cases in scope with these facets, by their keys alone: the keys carry the organisation and
     say exactly what the column tests say, so the planner has no other index to combine them with."""
     return query.where(case_facets().contains(facets.keys), scope_within_organisation(actor))
+
+
+def _in_order(actor: User, ids: list[int]) -> list[Case]:
+    """These cases' summaries, in the order of ids (a page found by id first)."""
+    if not ids:
+        return []
+    found = {c.id: c for c in db.session.scalars(scoped(actor).where(Case.id.in_(ids)).options(*SUMMARY_OPTIONS))}
+    return [found[i] for i in ids if i in found]
 
 
 def _names_identifier(filters: dict[str, Any]) -> ColumnElement[bool]:

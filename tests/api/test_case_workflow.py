@@ -218,16 +218,17 @@ def test_list_total_stops_at_the_cap_and_says_so(investigator, monkeypatch):
     assert investigator.get("/api/v1/cases?state=MY-01").get_json()["total_is_capped"] is False
 
 
-def test_facet_totals_agree_whichever_way_they_are_counted(investigator, monkeypatch):
-    """Common combinations are counted among the newest cases, sparse ones by the facet keys:
-    the totals and pages are the same either way."""
+def test_facet_lists_agree_whichever_way_they_are_found(investigator, monkeypatch):
+    """Common combinations are counted and paged among the newest cases; sparse ones are counted by
+    the facet keys and paged by them (at most COUNT_CAP) or by a walk of the cases newest first.
+    Totals and pages are the same whichever way."""
     from casework.services import cases as cases_service
 
     monkeypatch.setattr(cases_service, "COUNT_CAP", 2)
     monkeypatch.setattr(cases_service, "COUNT_PROBE", 3)
     match = {"abuse_types": ["threat_to_distribute"], "victims": [{}], "offences": [{"code": "PC 506"}]}
-    for day in ("01", "02"):  # older matches, then newer cases that do not match
-        open_case(investigator, received_on=f"2026-03-{day}", **match)
+    for day in ("02-27", "03-01", "03-02"):  # older matches, then newer cases that do not match
+        open_case(investigator, received_on=f"2026-{day}", **match)
     for day in ("03", "04", "05"):
         open_case(investigator, received_on=f"2026-04-{day}", contact_platform="telegram")
 
@@ -235,8 +236,15 @@ def test_facet_totals_agree_whichever_way_they_are_counted(investigator, monkeyp
         body = investigator.get(f"/api/v1/cases?{query}").get_json()
         return body["total"], body["total_is_capped"], [c["received_on"] for c in body["items"]]
 
-    sparse = listed("offence=PC%20506&abuse_type=threat_to_distribute")  # none among the newest 3: by keys
-    assert sparse == (2, False, ["2026-03-02", "2026-03-01"])
-    common = listed("platform=telegram&per_page=1")  # all of the newest 3: capped by the probe
-    assert common == (2, True, ["2026-04-05"])
-    assert listed("platform=telegram&received_to=2026-04-03") == (1, False, ["2026-04-03"])
+    sparse = "offence=PC%20506&abuse_type=threat_to_distribute"  # none among the newest 3
+    assert listed(sparse) == (2, True, ["2026-03-02", "2026-03-01", "2026-02-27"])  # walked
+    assert listed(f"{sparse}&per_page=2&page=2") == (2, True, ["2026-02-27"])
+    assert listed(f"{sparse}&received_from=2026-03-01") == (2, False, ["2026-03-02", "2026-03-01"])  # by keys
+    assert listed(f"{sparse}&received_from=2026-03-01&sort=received_on")[2] == ["2026-03-01", "2026-03-02"]
+    common = "platform=telegram"  # all of the newest 3: capped, and the first pages are already found
+    assert listed(f"{common}&per_page=1") == (2, True, ["2026-04-05"])
+    assert listed(f"{common}&per_page=2&page=2") == (2, True, ["2026-04-03"])  # beyond them: walked
+    assert listed(f"{common}&sort=received_on")[2] == ["2026-04-03", "2026-04-04", "2026-04-05"]
+    assert listed(f"{common}&received_to=2026-04-03") == (1, False, ["2026-04-03"])
+    assert listed(f"{common}&received_to=2026-04-03&page=2") == (1, False, [])
+
