@@ -324,7 +324,7 @@ def raw_offence_list(cursor: Any, actor: RawActor, p: dict[str, Any]) -> Outcome
         "abuse_types": [f["abuse_type"]],
         "offence_code_ids": [code_id],
         "probe": COUNT_PROBE,
-        "facets": [f"{actor.organisation_id}:a:{f['abuse_type']}", f"{actor.organisation_id}:o:{code_id}"],
+        "facets": [f"{actor.organisation_id}:oa:{code_id}:{f['abuse_type']}"],
         "limit": f["per_page"],
         "offset": (f["page"] - 1) * f["per_page"],
     }

@@ -40,8 +40,9 @@ if TYPE_CHECKING:
 
 
 # case_facets() (created by a migration) lists a case's organisation-qualified filter keys,
-# '<organisation id>:<o|a|p>:<offence code id | abuse type | platform>', under one GIN index: the
-# capped total of a list filtered by them then reads only the organisation's matching cases.
+# '<organisation id>:<o|a|p>:<offence code id | abuse type | platform>' and, for every offence and
+# abuse type of the case, '<organisation id>:oa:<offence code id>:<abuse type>', under one GIN index:
+# the capped total of a list filtered by them then reads only the organisation's matching cases.
 FACETS_FUNCTION = "case_facets"
 # The columns offence, abuse-type and platform filters test.
 FACET_COLUMNS = ("abuse_types", "offence_code_ids", "contact_platform", "moved_to_platforms")
@@ -53,7 +54,8 @@ LIST_FILTER_COLUMNS = ("status", "state_code", "assignee_id", "created_by_id", *
 
 
 def facet_key(organisation_id: int, facet: str, value: object) -> str:
-    """A filter key as case_facets() writes it; facet is 'o' (offence code id), 'a' or 'p'."""
+    """A filter key as case_facets() writes it; facet is 'o' (offence code id), 'a', 'p' or 'oa'
+    ('<offence code id>:<abuse type>')."""
     return f"{organisation_id}:{facet}:{value}"
 
 

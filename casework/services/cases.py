@@ -349,9 +349,12 @@ class _Facets:
         if "offence" in filters:
             code = reference.normalise_offence_code(filters["offence"])
             code_id = db.session.scalar(select(OffenceCode.id).where(OffenceCode.code == code)) or 0
-        wanted = {"a": filters.get("abuse_type"), "p": filters.get("platform"), "o": code_id}
+        abuse_type, platform = filters.get("abuse_type"), filters.get("platform")
+        wanted = {"a": abuse_type, "p": platform, "o": code_id}
+        if code_id is not None and abuse_type is not None:  # one key holds exactly the cases with both
+            wanted = {"oa": f"{code_id}:{abuse_type}", "p": platform}
         keys = [facet_key(actor.organisation_id, facet, value) for facet, value in wanted.items() if value is not None]
-        return cls(filters.get("abuse_type"), filters.get("platform"), code_id, keys)
+        return cls(abuse_type, platform, code_id, keys)
 
     def tests(self, cases: Any) -> list[ColumnElement[bool]]:
         """The filters on `cases` (Case, or the columns of a subquery of it)."""

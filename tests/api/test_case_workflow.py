@@ -248,3 +248,30 @@ def test_facet_lists_agree_whichever_way_they_are_found(investigator, monkeypatc
     assert listed(f"{common}&received_to=2026-04-03") == (1, False, ["2026-04-03"])
     assert listed(f"{common}&received_to=2026-04-03&page=2") == (1, False, [])
 
+
+def test_offence_and_abuse_type_keys_follow_every_pair_and_later_edits(investigator, monkeypatch):
+    """Counted and paged by the facet keys alone (no newest cases looked at): an offence with an abuse
+    type finds a case whatever other offences and abuse types it has, and follows added offences."""
+    from casework.services import cases as cases_service
+
+    monkeypatch.setattr(cases_service, "COUNT_PROBE", 0)
+    body = open_case(
+        investigator,
+        abuse_types=["financial_sextortion", "threat_to_distribute"],
+        victims=[{}],
+        offences=[{"code": "PC 383"}, {"code": "PC 506"}],
+    ).get_json()
+    open_case(investigator, abuse_types=["impersonation"], victims=[{}], offences=[{"code": "PC 506"}])
+
+    def found(offence: str, abuse_type: str) -> list[int]:
+        query = f"offence={offence}&abuse_type={abuse_type}"
+        return [c["id"] for c in investigator.get(f"/api/v1/cases?{query}").get_json()["items"]]
+
+    for offence in ("PC%20383", "PC%20506"):
+        for abuse_type in ("financial_sextortion", "threat_to_distribute"):
+            assert found(offence, abuse_type) == [body["id"]]
+    assert found("PC%20383", "impersonation") == []
+    assert found("PC%20292", "threat_to_distribute") == []
+    response = investigator.post(f"/api/v1/cases/{body['id']}/offences", json={"code": "PC 292"})
+    assert response.status_code == 201, response.get_json()
+    assert found("PC%20292", "threat_to_distribute") == [body["id"]]
