@@ -128,10 +128,10 @@ ORDER BY c.received_on DESC, c.id DESC
 LIMIT 100
 """
 CASE_VICTIMS = """
-SELECT v.* FROM victims v WHERE v.case_id IN %(case_ids)s ORDER BY v.id
+SELECT v.case_id, v.id FROM victims v WHERE v.case_id IN %(case_ids)s ORDER BY v.id
 """
 CASE_OFFENCES = """
-SELECT co.*, oc.*
+SELECT co.case_id, co.id, co.offence_code_id, oc.id, oc.code, oc.severity_rank
 FROM case_offences co JOIN offence_codes oc ON oc.id = co.offence_code_id
 WHERE co.case_id IN %(case_ids)s
 ORDER BY co.id

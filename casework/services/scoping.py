@@ -13,8 +13,9 @@ from sqlalchemy.orm import selectinload
 from casework import policies
 from casework.errors import NotFound
 from casework.extensions import db
-from casework.models.cases import Case, CaseOffence
+from casework.models.cases import Case, CaseOffence, Victim
 from casework.models.identifiers import CaseIdentifier
+from casework.models.reference import OffenceCode
 from casework.models.users import User
 from casework.policies import Scope
 
@@ -45,9 +46,14 @@ def scoped(actor: User, query: Select | None = None) -> Select:  # type: ignore[
     return (query if query is not None else select(Case)).where(scope_clause(actor))
 
 
+# A summary shows offence codes, the most serious one and how many victims: nothing else of them
+# is loaded (no victim's identity either).
 SUMMARY_OPTIONS = (
-    selectinload(Case.offences).joinedload(CaseOffence.offence_code),
-    selectinload(Case.victims),
+    selectinload(Case.offences)
+    .load_only(CaseOffence.offence_code_id)
+    .joinedload(CaseOffence.offence_code)
+    .load_only(OffenceCode.code, OffenceCode.severity_rank),
+    selectinload(Case.victims).load_only(Victim.id),
 )
 DETAIL_OPTIONS = (
     selectinload(Case.offences).options(selectinload(CaseOffence.victims)),
