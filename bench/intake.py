@@ -1,12 +1,14 @@
 """Intake benchmark: cases created over HTTP (gunicorn, 2 workers) vs the same rows by raw psycopg2.
 
-    python -m bench.intake [--cases 400] [--clients 4] [--server-url postgresql://postgres@127.0.0.1/postgres]
+    python -m bench.intake [--cases 400] [--rounds 5] [--clients 4] [--server-url postgresql://postgres@127.0.0.1/postgres]
 
 Each case has 2 victims, 3 identifiers and 3 offences (each offence linked to both victims).
 The API path: one POST /api/v1/cases per case, a logged-in session with CSRF, audit row and all.
 The baseline: the same rows in one psycopg2 transaction per case (reference counter, case,
 victims, identifier upserts, links, offences, offence-victim links, one audit row), run with the
-same number of concurrent clients. Prints cases/s for both and the ratio (target >= 40%).
+same number of concurrent clients. The two take turns in --rounds rounds, so a machine that
+speeds up or slows down during the run (shared CPUs do) weighs on both alike. Prints each round's
+ratio, then cases/s for both over all rounds and the ratio (target >= 40%).
 A fresh database `casework_bench_intake` is created on the server and dropped afterwards.
 """
 
@@ -132,9 +134,9 @@ class Session:
         return response.status, response.read(), dict(response.getheaders())
 
 
-def run_api(port: int, n: int, clients: int) -> float:
+def run_api(port: int, n: int, clients: int, first: int = 0) -> float:
     sessions = [Session(port) for _ in range(clients)]
-    counter = iter(range(n))
+    counter = iter(range(first, first + n))
     lock = threading.Lock()
     errors: list[str] = []
 
@@ -207,8 +209,8 @@ def raw_case(cur: Any, i: int, org_id: int, user_id: int) -> None:
     cur.execute(RAW_SQL["audit"], (user_id, org_id, str(case_id), "0" * 64, secrets.token_hex(32)))
 
 
-def run_raw(dsn: str, n: int, clients: int, org_id: int, user_id: int) -> float:
-    counter = iter(range(100_000, 100_000 + n))
+def run_raw(dsn: str, n: int, clients: int, org_id: int, user_id: int, first: int = 100_000) -> float:
+    counter = iter(range(first, first + n))
     lock = threading.Lock()
 
     def work(_: int) -> None:
@@ -246,6 +248,9 @@ def wait_for(port: int, timeout: float = 30) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=400)
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="API and raw take turns this many times (machine drift hits both)"
+    )
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
@@ -292,18 +297,27 @@ def main() -> int:
     )
     try:
         wait_for(args.port)
-        run_api(args.port, max(20, args.cases // 10), args.clients)  # warm-up
-        run_raw(dsn, max(20, args.cases // 10), args.clients, org_id, user_id)
-        api_rate = run_api(args.port, args.cases, args.clients)
-        raw_rate = run_raw(dsn, args.cases, args.clients, org_id, user_id)
+        warmup = max(20, args.cases // 10)
+        run_api(args.port, warmup, args.clients, first=1_000_000)
+        run_raw(dsn, warmup, args.clients, org_id, user_id, first=2_000_000)
+        per_round = max(1, args.cases // args.rounds)
+        rounds = []
+        for r in range(args.rounds):
+            api = run_api(args.port, per_round, args.clients, first=r * per_round)
+            raw = run_raw(dsn, per_round, args.clients, org_id, user_id, first=100_000 + r * per_round)
+            rounds.append((api, raw))
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
         drop_database(args.server_url)
+    # Rates over all rounds (total cases / total seconds), and each round's ratio.
+    api_rate = len(rounds) * per_round / sum(per_round / api for api, _ in rounds)
+    raw_rate = len(rounds) * per_round / sum(per_round / raw for _, raw in rounds)
     print(
-        f"cases: {args.cases}, concurrent clients: {args.clients}, "
-        f"gunicorn workers: 2 {args.worker_class} x {args.threads} thread(s)"
+        f"cases: {per_round * args.rounds} each way in {args.rounds} alternating rounds, concurrent clients:"
+        f" {args.clients}, gunicorn workers: 2 {args.worker_class} x {args.threads} thread(s)"
     )
+    print("rounds (API/raw):     " + ", ".join(f"{api / raw:.1%}" for api, raw in rounds))
     print(f"API (HTTP, gunicorn): {api_rate:8.1f} cases/s")
     print(f"raw psycopg2:         {raw_rate:8.1f} cases/s")
     print(f"ratio API/raw:        {api_rate / raw_rate:8.1%}  (target >= 40%)")
