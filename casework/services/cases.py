@@ -119,20 +119,23 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         identifiers=[],
         evidence=[],
     )
-    identifiers.attach(case, nested["identifiers"])  # before add(): one flush for the whole case
+    identifiers.attach(case, nested["identifiers"])  # before add(): one flush for the case and its links
     db.session.add(case)
     by_key: dict[str, Victim] = {}
     for position, item in enumerate(nested["victims"], start=1):
-        victim = victims.build_victim(case, item, position)
-        by_key[item.get("key") or f"v{position}"] = victim
+        by_key[item.get("key") or f"v{position}"] = victims.new_victim(case, item, position)
     case.has_minor_victim = any(v.is_minor for v in by_key.values())
+    wanted = []
     for item in nested["offences"]:
         named = item.get("victims")
         linked = list(by_key.values()) if named is None else [by_key[k] for k in named]
-        offences.build_offence(case, codes[reference.normalise_offence_code(item["code"])], item, linked)
+        wanted.append((codes[reference.normalise_offence_code(item["code"])], item, linked))
+    case.offence_code_ids = [code.id for code, _, _ in wanted]
     for item in nested["evidence"]:
         case.evidence.append(_build_evidence(actor, item))
     db.session.flush()
+    victims.insert_new_victims(case, list(by_key.values()))
+    offences.insert_new_offences(case, wanted)
     audit.record(
         actor,
         "case.created",

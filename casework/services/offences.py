@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
+from sqlalchemy.orm.attributes import set_committed_value
+
 from casework.errors import Conflict, NotFound, ValidationFailed
 from casework.extensions import db
-from casework.models.cases import Case, CaseOffence, Victim
+from casework.models.cases import Case, CaseOffence, Victim, case_offence_victims
 from casework.models.reference import OffenceCode
 from casework.models.users import User
 from casework.services import audit, reference
+from casework.services.bulk_insert import insert_persistent
 
 
 def build_offence(case: Case, code: OffenceCode, data: dict[str, Any], linked: Sequence[Victim]) -> CaseOffence:
@@ -24,6 +28,33 @@ def build_offence(case: Case, code: OffenceCode, data: dict[str, Any], linked: S
     case.offences.append(offence)
     case.offence_code_ids = [*(case.offence_code_ids or []), code.id]
     return offence
+
+
+def insert_new_offences(case: Case, wanted: Sequence[tuple[OffenceCode, dict[str, Any], Sequence[Victim]]]) -> None:
+    """Store the offences of a case just created (flushed) and their victims (stored already):
+    two statements in all. They become the case's offences, each with its code and victims."""
+    created = [
+        CaseOffence(
+            case_id=case.id,
+            offence_code_id=code.id,
+            status=data["status"],
+            attempted=data.get("attempted", False),
+            notes=data.get("notes"),
+        )
+        for code, data, _ in wanted
+    ]
+    insert_persistent(created)
+    links = [
+        {"case_offence_id": offence.id, "victim_id": victim.id}
+        for offence, (_, _, linked) in zip(created, wanted, strict=True)
+        for victim in linked
+    ]
+    if links:
+        db.session.execute(insert(case_offence_victims), links)
+    for offence, (code, _, linked) in zip(created, wanted, strict=True):
+        set_committed_value(offence, "offence_code", code)
+        set_committed_value(offence, "victims", sorted(linked, key=lambda v: v.id))
+    set_committed_value(case, "offences", created)
 
 
 def _victims_by_id(case: Case, victim_ids: Sequence[int] | None) -> list[Victim]:

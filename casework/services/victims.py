@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework import policies
 from casework.errors import PermissionDenied
@@ -19,6 +20,7 @@ from casework.identifiers import normalise_phone
 from casework.models.cases import Case, Victim
 from casework.models.users import User
 from casework.services import audit
+from casework.services.bulk_insert import insert_persistent
 
 IDENTITY_FIELDS = ("full_name", "national_id", "date_of_birth", "phone", "email", "safe_contact_instructions")
 
@@ -41,8 +43,9 @@ def age_on(date_of_birth: date, on: date) -> int:
     return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
 
 
-def build_victim(case: Case, data: dict[str, Any], position: int) -> Victim:
-    """A Victim from validated input, with derived age, minor flag and matching hashes."""
+def new_victim(case: Case, data: dict[str, Any], position: int) -> Victim:
+    """A victim of the case from validated input, with derived age, minor flag and matching
+    hashes; not yet in the case's collection nor in the session."""
     victim = Victim(
         pseudonym=data.get("pseudonym") or f"Victim {position}",
         gender=data["gender"],
@@ -50,9 +53,24 @@ def build_victim(case: Case, data: dict[str, Any], position: int) -> Victim:
         declared_annual_income=data.get("declared_annual_income"),
         **{name: data.get(name) for name in IDENTITY_FIELDS},
     )
-    case.victims.append(victim)  # through the collection, so the save cascade reaches it
     refresh_derived(victim, case)
     return victim
+
+
+def build_victim(case: Case, data: dict[str, Any], position: int) -> Victim:
+    """new_victim(), in the case's collection (saved by the next flush)."""
+    victim = new_victim(case, data, position)
+    case.victims.append(victim)  # through the collection, so the save cascade reaches it
+    return victim
+
+
+def insert_new_victims(case: Case, new: list[Victim]) -> None:
+    """Store the victims of a case just created (flushed), in one statement; they become the
+    case's victims."""
+    for victim in new:
+        victim.case_id = case.id
+    insert_persistent(new)
+    set_committed_value(case, "victims", new)
 
 
 def refresh_derived(victim: Victim, case: Case) -> None:

@@ -280,3 +280,39 @@ def test_offence_and_abuse_type_keys_follow_every_pair_and_later_edits(investiga
     response = investigator.post(f"/api/v1/cases/{body['id']}/offences", json={"code": "PC 292"})
     assert response.status_code == 201, response.get_json()
     assert found("PC%20292", "threat_to_distribute") == [body["id"]]
+
+
+def test_the_created_case_is_what_a_fresh_read_returns(investigator):
+    """Victims and offences of a new case are stored without the unit of work: what the POST
+    answers (from the objects in memory) must be exactly what a later GET reads back."""
+    body = {
+        **MINIMAL,
+        "abuse_types": ["threat_to_distribute"],
+        "victims": [
+            {"key": "a", "gender": "female", "age_years": 16, "pseudonym": "A"},
+            {"key": "b", "gender": "male", "date_of_birth": "1990-05-01", "phone": "012-345 6789"},
+            {"key": "c", "gender": "undisclosed"},
+        ],
+        "offences": [
+            {"code": "PC 383", "victims": ["b", "a"]},
+            {"code": "PC 506", "status": "charged", "attempted": True, "notes": "by phone", "victims": ["c"]},
+            {"code": "CMA 233(1)"},
+        ],
+        "identifiers": [{"kind": "phone", "value": "+60 11-2000 1234"}],
+        "evidence": [{"kind": "screenshot", "description": "threat"}],
+    }
+    created = open_case(investigator, **body)
+    read = investigator.get(f"/api/v1/cases/{created.get_json()['id']}")
+    assert read.status_code == 200
+    assert created.get_json() == read.get_json()
+    assert created.headers["ETag"] == read.headers["ETag"]
+    offences = {o["code"]: o for o in created.get_json()["offences"]}
+    victims = {v["pseudonym"]: v["id"] for v in created.get_json()["victims"]}
+    assert offences["PC 383"]["victim_ids"] == sorted([victims["A"], victims["Victim 2"]])
+    assert offences["PC 506"]["victim_ids"] == [victims["Victim 3"]]
+    assert len(offences["CMA 233(1)"]["victim_ids"]) == 3
+    assert created.get_json()["has_minor_victim"] is True
+    identity = investigator.get(f"/api/v1/cases/{created.get_json()['id']}?include_identity=true").get_json()
+    stored = {v["pseudonym"]: v for v in identity["victims"]}
+    assert stored["Victim 2"]["date_of_birth"] == "1990-05-01" and stored["Victim 2"]["age_years"] == 35
+    assert stored["Victim 2"]["phone"] == "012-345 6789" and stored["A"]["is_minor"] is True
