@@ -119,7 +119,6 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         identifiers=[],
         evidence=[],
     )
-    identifiers.attach(case, nested["identifiers"])  # before add(): one flush for the case and its links
     db.session.add(case)
     by_key: dict[str, Victim] = {}
     for position, item in enumerate(nested["victims"], start=1):
@@ -134,6 +133,7 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
     for item in nested["evidence"]:
         case.evidence.append(_build_evidence(actor, item))
     db.session.flush()
+    identifiers.attach_to_new_case(case, nested["identifiers"])
     victims.insert_new_victims(case, list(by_key.values()))
     offences.insert_new_offences(case, wanted)
     audit.record(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from casework.extensions import db
 from casework.models.cases import Case
@@ -15,6 +16,7 @@ from casework.models.identifiers import CaseIdentifier, Identifier, IdentifierKi
 from casework.models.organisations import Organisation
 from casework.models.users import User
 from casework.services import audit
+from casework.services.bulk_insert import insert_persistent
 from casework.services.scoping import scoped_case_ids, visible_cases
 
 
@@ -22,7 +24,8 @@ def upsert_identifiers(
     keys: Sequence[tuple[IdentifierKind, str, str]],
 ) -> dict[tuple[IdentifierKind, str, str], Identifier]:
     """Identifier rows for (kind, qualifier, value), inserting the missing ones in one statement."""
-    unique = list(dict.fromkeys(keys))
+    # Sorted: concurrent intakes naming the same identifiers lock their rows in one order (no deadlock).
+    unique = sorted(set(keys))
     if not unique:
         return {}
     statement = insert(Identifier).values([{"kind": k, "qualifier": q, "value": v} for k, q, v in unique])
@@ -34,18 +37,23 @@ def upsert_identifiers(
     return {(row.kind, row.qualifier, row.value): row for row in rows}
 
 
+def _identified(items: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], Identifier, IdentifierRole]]:
+    """Each validated input (with 'normalised' = (qualifier, value)) with its identifier row and role."""
+    keys = [(item["kind"], *item["normalised"]) for item in items]
+    rows = upsert_identifiers(keys)
+    return [
+        (item, rows[key], item.get("role") or IdentifierRole.CONTACT) for item, key in zip(items, keys, strict=True)
+    ]
+
+
 def attach(case: Case, items: Sequence[dict[str, Any]]) -> list[tuple[CaseIdentifier, bool]]:
-    """Link validated inputs (each with 'normalised' = (qualifier, value)) to the case.
+    """Link validated inputs to the case.
 
     Returns (link, is_new) per input: the same identifier in the same role twice is one fact.
     """
-    keys = [(item["kind"], *item["normalised"]) for item in items]
-    rows = upsert_identifiers(keys)
     existing = {(ci.identifier_id, ci.role): ci for ci in case.identifiers}
     result = []
-    for item, key in zip(items, keys, strict=True):
-        role: IdentifierRole = item.get("role") or IdentifierRole.CONTACT
-        identifier = rows[key]
+    for item, identifier, role in _identified(items):
         link = existing.get((identifier.id, role))
         if link is not None:
             result.append((link, False))
@@ -57,6 +65,24 @@ def attach(case: Case, items: Sequence[dict[str, Any]]) -> list[tuple[CaseIdenti
         existing[(identifier.id, role)] = link
         result.append((link, True))
     return result
+
+
+def attach_to_new_case(case: Case, items: Sequence[dict[str, Any]]) -> None:
+    """attach() for a case just created (flushed): every link is new, all stored in one statement."""
+    links: dict[tuple[int, IdentifierRole], tuple[CaseIdentifier, Identifier]] = {}
+    for item, identifier, role in _identified(items):
+        link = CaseIdentifier(
+            case_id=case.id,
+            identifier_id=identifier.id,
+            role=role,
+            raw_value=item["value"],
+            first_seen_on=item.get("first_seen_on"),
+        )
+        links.setdefault((identifier.id, role), (link, identifier))
+    insert_persistent([link for link, _ in links.values()])
+    for link, identifier in links.values():
+        set_committed_value(link, "identifier", identifier)
+    set_committed_value(case, "identifiers", [link for link, _ in links.values()])
 
 
 def add_identifier(*, actor: User, case: Case, data: dict[str, Any]) -> CaseIdentifier:
