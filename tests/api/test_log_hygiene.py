@@ -78,27 +78,43 @@ def _rendered(caplog: pytest.LogCaptureFixture) -> str:
     return "\n".join(texts)
 
 
+CASE = {"intake_channel": "hotline", "received_on": "2026-06-10"}
+
+
+@pytest.mark.parametrize("path", ["intake", "add victim"])
 @pytest.mark.parametrize("kind", sorted(FORCED))
-def test_a_refused_victim_write_logs_no_value_it_sent(make_client, factory, caplog, kind):
+def test_a_refused_victim_write_logs_no_value_it_sent(make_client, factory, caplog, kind, path):
     client = make_client().as_user(factory.user(Role.SUPERVISOR))
-    case = client.post("/api/v1/cases", json={"intake_channel": "hotline", "received_on": "2026-06-10"})
-    assert case.status_code == 201, case.get_json()
-    victims_url = f"/api/v1/cases/{case.get_json()['id']}/victims"
+    unique = kind.startswith("unique")
+    if path == "intake":  # POST /cases writes its victims in one statement (services/bulk_insert.py)
+        url, body, route = (
+            "/api/v1/cases",
+            CASE | {"victims": [VICTIM, VICTIM] if unique else [VICTIM]},
+            "/api/v1/cases",
+        )
+    else:
+        case = client.post("/api/v1/cases", json=CASE)
+        assert case.status_code == 201, case.get_json()
+        url, body, route = (
+            f"/api/v1/cases/{case.get_json()['id']}/victims",
+            VICTIM,
+            "/api/v1/cases/<int:case_id>/victims",
+        )
     connection = db.session.connection()
     for statement in FORCED[kind]:
         connection.execute(sa.text(statement))
-    if kind.startswith("unique"):  # the first write passes, the same one again is refused
-        assert client.post(victims_url, json=VICTIM).status_code == 201
+    if unique and path == "add victim":  # the first write passes, the same one again is refused
+        assert client.post(url, json=body).status_code == 201
 
     caplog.clear()
     with caplog.at_level(logging.DEBUG):
-        response = client.post(victims_url, json=VICTIM)
+        response = client.post(url, json=body)
 
     assert response.status_code == 500
     assert not [s for s in SECRETS if s in response.get_data(as_text=True)]
     logged = _rendered(caplog)
     assert "unhandled sqlalchemy.exc." in logged and kind.rsplit("_", 1)[1] in logged  # type and SQLSTATE
-    assert "/api/v1/cases/<int:case_id>/victims" in logged and response.get_json()["request_id"] in logged
+    assert f"POST {route} (request_id={response.get_json()['request_id']})" in logged
     assert 'File "' in logged  # the frames are there to debug with
     assert [s for s in SECRETS if s in logged] == []
 
