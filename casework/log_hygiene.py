@@ -26,22 +26,38 @@ HIDDEN = "[hidden]"
 # Each passage runs to the next part of SQLAlchemy's error text, or to the end: cutting too much
 # loses a little context, cutting too little leaks a value.
 _NEXT = r"(?=\n\[SQL|\n\[parameters|\n\[SQL parameters|\n\(Background on this error|\Z)"
+_NEXT_IN_TRACEBACK = r"(?=\n\nThe above exception|\n\nDuring handling of the above|\Z)"
 _PASSAGES = [
+    # A database's message can name any value (a trigger's RAISE, "invalid input syntax ... "):
+    # SQLAlchemy's "(psycopg2.errors.X) message", and a formatted traceback's "X: message" line.
+    re.compile(r"(\((?:psycopg2|sqlalchemy)[\w.]*\)) .*?" + _NEXT, re.S),
+    re.compile(r"(?m)^((?:sqlalchemy\.exc|psycopg2(?:\.errors)?)\.\w+): .*?" + _NEXT_IN_TRACEBACK, re.S),
     re.compile(r"\[SQL: .*?" + _NEXT, re.S),
     re.compile(r"\[parameters: .*?" + _NEXT, re.S),
     re.compile(r"\b(?:DETAIL|HINT|CONTEXT|WHERE):.*?" + _NEXT, re.S),
     re.compile(r"Failing row contains \(.*?" + _NEXT, re.S),
     re.compile(r"Key \(.*?\)=\(.*?" + _NEXT, re.S),
 ]
-_MARKERS = ("[SQL: ", "[parameters: ", "DETAIL:", "HINT:", "CONTEXT:", "WHERE:", "Failing row", "Key (")
+_MARKERS = (
+    "psycopg2",
+    "sqlalchemy",
+    "[SQL: ",
+    "[parameters: ",
+    "DETAIL:",
+    "HINT:",
+    "CONTEXT:",
+    "WHERE:",
+    "Failing row",
+    "Key (",
+)
 
 
 def redact(text: str) -> str:
-    """The text without SQL statements, parameter dumps and PostgreSQL's row details."""
-    if not any(marker in text for marker in _MARKERS):
-        return text
-    for passage in _PASSAGES:
-        text = passage.sub(HIDDEN, text)
+    """The text without database messages, SQL statements, parameter dumps and PostgreSQL's row
+    details."""
+    if any(marker in text for marker in _MARKERS):
+        for passage in _PASSAGES:
+            text = passage.sub(lambda m: (m.group(1) + " " if m.re.groups else "") + HIDDEN, text)
     return text
 
 
@@ -92,6 +108,9 @@ def clean(record: logging.LogRecord) -> logging.LogRecord:
             record.args = tuple(HIDDEN for _ in record.args)
         else:
             record.msg, record.args = HIDDEN, ()
+    if isinstance(record.args, tuple) and any(isinstance(a, BaseException) for a in record.args):
+        # log.error("failed: %s", error): the exception's type stands in for its text.
+        record.args = tuple(describe(a) if isinstance(a, BaseException) else a for a in record.args)
     try:
         message = record.getMessage()
     except Exception:  # a malformed call; logging itself would report it, without values

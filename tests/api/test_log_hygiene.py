@@ -135,10 +135,18 @@ def test_the_log_filter_cleans_database_errors_logged_any_way(app_ctx, bare_engi
     # Values only through names: a traceback shows source lines, and the app's hold no values.
     name = VICTIM["full_name"]
     with bare_engine.connect() as conn:
-        conn.execute(sa.text("CREATE TEMP TABLE log_test (name text CHECK (length(name) < 5))"))
+        # A trigger naming the row in its message: the one passage no pattern can know.
+        conn.execute(sa.text("CREATE TEMP TABLE log_test (name text)"))
+        conn.execute(sa.text(FORCED["raise_exception_P0001"][0].replace("log_test_refuse", "pg_temp.log_test_refuse")))
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER log_test_refuse BEFORE INSERT ON log_test FOR EACH ROW"
+                " EXECUTE FUNCTION pg_temp.log_test_refuse()"
+            )
+        )
         try:
             conn.execute(sa.text("INSERT INTO log_test VALUES (:name)"), {"name": name})
-        except sa.exc.IntegrityError as error:
+        except sa.exc.InternalError as error:
             raw = str(error)
             log = logging.getLogger("casework.test")
             with caplog.at_level(logging.INFO):
@@ -146,10 +154,12 @@ def test_the_log_filter_cleans_database_errors_logged_any_way(app_ctx, bare_engi
                 log.error("write failed: %s", error)
                 log.warning("write failed: %r", error.orig)
                 log.info(raw)
-    assert raw.count("Aisyah") == 2  # in the failing row and the parameters, without the filter
+                log.error("job failed\n%s", traceback.format_exc())  # how RQ logs a failed job
+    assert raw.count("Aisyah") == 4  # message, detail, hint and parameters, without the filter
     logged = _rendered(caplog)
     assert "Aisyah" not in logged and "Kamaruddin" not in logged
-    assert "IntegrityError (SQLSTATE 23514)" in logged and "write failed" in logged
+    assert "InternalError (SQLSTATE P0001)" in logged and "write failed" in logged
+    assert "job failed\nTraceback" in logged
 
 
 def test_the_filter_also_sits_on_the_root_handlers_and_installs_once(app_ctx):
