@@ -13,6 +13,7 @@ from casework import api as api_package
 from casework import (
     cli,
     error_handlers,
+    log_hygiene,
     models,  # noqa: F401 - registers the mappers
     passwords,
     queue,
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    log_hygiene.init_app(app)  # no SQL parameters, row values or exception text in any log record
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

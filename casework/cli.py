@@ -108,21 +108,9 @@ def set_password(email: str, password: str) -> None:
 @users_cli.command("list")
 def list_users() -> None:
     """List accounts (no secrets)."""
-    for user in users.list_users(actor=_SYSTEM_ADMIN):
+    for user in users.list_users(actor=None):
         state = "active" if user.is_active else "inactive"
-        click.echo(f"{user.id:>5}  {user.email:<40} {user.role.value:<13} {user.organisation.code:<8} {state}")
-
-
-class _SystemAdmin:
-    """The CLI operator, seen by services as an admin with no user row."""
-
-    id = None
-    role = Role.ADMIN
-    organisation_id = None
-    is_active = True
-
-
-_SYSTEM_ADMIN = _SystemAdmin()
+        click.echo(f"{user.id:>5}  {user.email:<40} {user.role.value:<14} {user.organisation.code:<8} {state}")
 
 
 @orgs_cli.command("create")

@@ -53,7 +53,8 @@ DEFAULTS: dict[str, Any] = {
     # No ping per checkout: it cost ~2.5 ms of a ~14 ms case intake. A connection broken by a
     # database restart is detected on use instead (the pool is then refreshed and the request
     # answers 503 "retry"), and connections are recycled before idle timeouts can cut them.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
+    # hide_parameters: a database error's text never holds the values written (victim identity).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800, "hide_parameters": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_NAME": "casework_session",

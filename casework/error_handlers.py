@@ -6,10 +6,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from casework import log_hygiene
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.request_meta import current_request_id
@@ -61,8 +62,18 @@ def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
         # The database went away (restart, failover): the pool is refreshed; the client may retry.
         log.warning("database connection lost (request_id=%s)", current_request_id())
         return jsonify(envelope(503, "The database connection was interrupted; please retry.")), 503
-    # The exception type and traceback go to the log; no request body, so no victim data.
-    log.exception("unhandled error (request_id=%s)", current_request_id())
+    # Type, route, request id and the frames go to the log. Not the exception's text: a database
+    # error's text can hold the row being written (a victim's identity), nor the request body,
+    # nor the URL (query strings carry identifiers).
+    route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    log.error(
+        "unhandled %s on %s %s (request_id=%s)\n%s",
+        log_hygiene.describe(error),
+        request.method,
+        route,
+        current_request_id(),
+        log_hygiene.sanitised_traceback(error),
+    )
     return jsonify(envelope(500, _GENERIC[500])), 500
 
 

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     "organisations.manage": "Create and change organisations",
     "users.read": "List users of the organisation",
     "users.manage": "Create, change, deactivate and unlock users",
+    "users.grant": "Request and approve accounts in any organisation (two platform admins)",
     "audit.read": "Read the audit trail",
     "case.create": "Open a case",
     "case.read": "Read cases in scope (pseudonymised victims)",
@@ -67,7 +68,11 @@ _CASE_WORK = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.ADMIN: frozenset({"organisations.read", "organisations.manage", "users.read", "users.manage", "audit.read"}),
+    # No case, victim, statistics or audit permission: the platform role administers accounts.
+    Role.PLATFORM_ADMIN: frozenset(
+        {"organisations.read", "organisations.manage", "users.read", "users.manage", "users.grant"}
+    ),
+    Role.ADMIN: frozenset({"organisations.read", "users.read", "users.manage", "audit.read"}),
     Role.SUPERVISOR: frozenset(
         _CASE_WORK
         | {
@@ -89,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 CASE_SCOPE: dict[Role, Scope] = {
+    Role.PLATFORM_ADMIN: Scope.NONE,
     Role.ADMIN: Scope.NONE,
     Role.SUPERVISOR: Scope.ORGANISATION,
     Role.INVESTIGATOR: Scope.ASSIGNED,
@@ -97,8 +103,22 @@ CASE_SCOPE: dict[Role, Scope] = {
     Role.ANALYST: Scope.NONE,
 }
 
-# Roles an admin may hand out; nobody grants a role through the API that they do not manage.
-ASSIGNABLE_ROLES = frozenset(Role)
+# Administration scope. An organisation's admin (and a supervisor, reading) sees the accounts of
+# its own organisation, never a platform admin's; anything else is NotFound. The platform admin
+# sees every organisation's.
+ADMINISTERS_EVERY_ORGANISATION = frozenset({Role.PLATFORM_ADMIN})
+
+# Roles each role may give directly (create, role change), in the organisation it administers.
+# The platform admin gives none directly: it requests an account, and a second platform admin
+# approves (services/access_grants.py). The platform role itself is given only by the CLI.
+ASSIGNABLE_ROLES: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset(Role) - {Role.PLATFORM_ADMIN},
+}
+GRANTABLE_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
+
+# Roles that may set another user's password (ending their sessions): knowing an account's
+# password is using it, so only the admin of the user's own organisation.
+SETS_PASSWORDS = frozenset({Role.ADMIN})
 
 
 def can(actor: Actor | None, permission: str) -> bool:
@@ -118,6 +138,19 @@ def require(actor: Actor | None, permission: str) -> None:
 
 def case_scope(actor: Actor) -> Scope:
     return CASE_SCOPE.get(actor.role, Scope.NONE)
+
+
+def administers_every_organisation(actor: Actor) -> bool:
+    return actor.role in ADMINISTERS_EVERY_ORGANISATION
+
+
+def assignable_roles(actor: Actor) -> frozenset[Role]:
+    """Roles the actor may give directly, in the organisation it administers."""
+    return ASSIGNABLE_ROLES.get(actor.role, frozenset())
+
+
+def sets_passwords(actor: Actor) -> bool:
+    return actor.role in SETS_PASSWORDS
 
 
 def sees_victim_identity(actor: Actor) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from casework.api import (
+    access_grants,
     auth,
     case_referrals,
     cases,
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     resources = (
         auth,
         users,
+        access_grants,
         organisations,
         cases,
         identifiers,

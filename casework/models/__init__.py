@@ -1,5 +1,6 @@
 """Models, one module per aggregate; importing this package registers them all."""
 
+from casework.models.access_grants import AccessGrant, AccessGrantStatus
 from casework.models.audit import AuditEvent
 from casework.models.cases import Case, CaseCounter, CaseOffence, Evidence, Victim, case_offence_victims
 from casework.models.exports import Export, ExportKind, ExportStatus
@@ -12,6 +13,8 @@ from casework.models.users import Role, User, UserSession
 
 __all__ = [
     "AbuseType",
+    "AccessGrant",
+    "AccessGrantStatus",
     "Agency",
     "AuditEvent",
     "Case",

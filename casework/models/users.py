@@ -14,6 +14,7 @@ from casework.models.organisations import Organisation
 
 
 class Role(enum.StrEnum):
+    PLATFORM_ADMIN = "platform_admin"  # every organisation's accounts; no case data (policies.py)
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     INVESTIGATOR = "investigator"

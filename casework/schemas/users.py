@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from marshmallow import fields, validate
 
+from casework.models.access_grants import AccessGrantStatus
 from casework.models.users import Role
 from casework.schemas.base import BaseSchema, Id
 from casework.schemas.organisations import OrganisationSchema
@@ -44,7 +45,8 @@ class PasswordSetSchema(BaseSchema):
 
 
 class UserQuerySchema(BaseSchema):
-    organisation_id = Id(load_default=None)
+    # A query string is text: not strict (Id() refused every value here), still a positive id.
+    organisation_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class LoginSchema(BaseSchema):
@@ -57,3 +59,23 @@ class MeSchema(BaseSchema):
     permissions = fields.List(fields.String())
     csrf_token = fields.String()
     session_expires_at = fields.DateTime()
+
+
+class AccessGrantSchema(BaseSchema):
+    """A requested account; never its password."""
+
+    id = fields.Integer()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    organisation = fields.Nested(OrganisationSchema)
+    status = fields.Enum(AccessGrantStatus, by_value=True)
+    requested_by_id = fields.Integer()
+    requested_at = fields.DateTime()
+    decided_by_id = fields.Integer(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+
+
+class AccessGrantQuerySchema(BaseSchema):
+    status = fields.Enum(AccessGrantStatus, by_value=True, load_default=None)

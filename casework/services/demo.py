@@ -20,9 +20,12 @@ DEMO_ORGANISATIONS = [
     ("Women's Aid Organisation (demo)", OrganisationKind.NGO, "WAO", "WAO"),  # also receives counselling referrals
     ("MCMC takedown desk (demo)", OrganisationKind.AGENCY, "MCMC", "MCMC"),
     ("Legal Aid Department (demo)", OrganisationKind.AGENCY, "JBG", "JBG"),
+    # Runs the service: its platform admin manages organisations and accounts, no cases.
+    ("Casework operations (demo)", OrganisationKind.AGENCY, "OPS", None),
 ]
 
 DEMO_USERS = [
+    ("platform@casework.demo", "Demo Platform Admin", Role.PLATFORM_ADMIN, "OPS"),
     ("admin@casework.demo", "Demo Admin", Role.ADMIN, "D11"),
     ("supervisor@casework.demo", "Demo Supervisor", Role.SUPERVISOR, "D11"),
     ("investigator@casework.demo", "Demo Investigator", Role.INVESTIGATOR, "D11"),

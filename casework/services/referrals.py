@@ -434,30 +434,28 @@ def update_takedown_item(
 
 def link_police_case(*, actor: User, referral_id: int, police_case_id: int) -> Referral:
     """Link the police case that a police-report referral led to, on the referred case (which
-    then counts once, and as reported to police). Needs case.update (edge). The receiving police
-    unit links a case it can see, from the moment it has the referral (opening the case shows it
-    was received); the sender may link a case of that unit by id once the unit has acknowledged
-    (so nobody probes the case ids of a unit that has not engaged). Conflict if the case is
-    already linked to another police case, or the referral is not a police report. Audits."""
+    then counts once, and as reported to police). Needs case.update (edge). Only the receiving
+    police unit links, and only a case its linking user can see, from the moment it has the
+    referral (opening the case shows it was received): the unit names the case, so the referring
+    NGO learns the reference and report number of that case and of no other (PermissionDenied
+    for the sender; NotFound for a case outside the user's scope, nothing linked). Conflict if
+    the case is already linked to another police case, or the referral is not a police report.
+    Audits."""
     referral = _find(actor, referral_id, for_update=True)
     if referral.purpose != ReferralPurpose.POLICE_REPORT:
         raise Conflict("Only police-report referrals link a police case.")
-    engaged = {ReferralStatus.ACKNOWLEDGED, ReferralStatus.IN_PROGRESS, ReferralStatus.COMPLETED}
-    police_case: Case | None
-    if referral.recipient_organisation_id == actor.organisation_id:
-        if referral.status not in engaged | {ReferralStatus.SENT}:
-            raise InvalidTransition(f"A {referral.status.value} referral links no police case.")
-        police_case = get_visible_case(actor, police_case_id, detail=False)
-    else:
-        _require_side(referral, actor, SENDER)
-        if referral.status not in engaged:
-            raise InvalidTransition(f"The police unit acknowledges the referral first (it is {referral.status.value}).")
-        police_case = db.session.get(Case, police_case_id)
-    if police_case is None or police_case.organisation_id != referral.recipient_organisation_id:
-        raise ValidationFailed(
-            "Not a case of the receiving police unit.",
-            {"police_case_id": ["Not a case of the police unit this referral was sent to."]},
-        )
+    if referral.recipient_organisation_id != actor.organisation_id:
+        raise PermissionDenied("Only the police unit the referral was sent to links its case.")
+    if referral.status not in {
+        ReferralStatus.SENT,
+        ReferralStatus.ACKNOWLEDGED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.COMPLETED,
+    }:
+        raise InvalidTransition(f"A {referral.status.value} referral links no police case.")
+    police_case = get_visible_case(actor, police_case_id, detail=False)
+    if police_case.organisation_id != referral.recipient_organisation_id:
+        raise NotFound()
     case = referral.case
     if case.police_case_id == police_case.id:
         return referral

@@ -87,7 +87,8 @@ def test_failures_outside_the_window_do_not_lock(client, factory):
 
 
 def test_admin_unlocks_a_locked_account(make_client, factory):
-    admin, user = factory.user(Role.ADMIN), factory.user()
+    admin = factory.user(Role.ADMIN)
+    user = factory.user(organisation=admin.organisation)
     victim_browser = make_client()
     for _ in range(5):
         victim_browser.login(user.email, "wrong password here")
@@ -142,7 +143,7 @@ def test_activity_keeps_the_session_alive(client, factory):
 
 
 def test_state_changing_request_without_csrf_header_is_refused(client, factory):
-    admin = factory.user(Role.ADMIN)
+    admin = factory.user(Role.PLATFORM_ADMIN)
     client.as_user(admin)
     body = {"name": "New NGO", "kind": "ngo", "code": "NGO9"}
     refused = client.post("/api/v1/organisations", json=body, headers={"X-CSRF-Token": "forged"})
@@ -158,7 +159,8 @@ def test_logout_needs_the_csrf_token_too(client, factory):
 
 
 def test_deactivating_a_user_ends_their_sessions(make_client, factory):
-    admin, user = factory.user(Role.ADMIN), factory.user()
+    admin = factory.user(Role.ADMIN)
+    user = factory.user(organisation=admin.organisation)
     their_browser = make_client().as_user(user)
     assert their_browser.get("/api/v1/auth/me").status_code == 200
     response = make_client().as_user(admin).patch(f"/api/v1/users/{user.id}", json={"is_active": False})

@@ -105,7 +105,7 @@ def test_filtered_totals_count_only_the_scope(factory, make_client):
     assert listed(supervisor, "offence=PC%20999") == (0, 0)
 
 
-@pytest.mark.parametrize("role", [Role.ANALYST, Role.LIAISON, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.ANALYST, Role.LIAISON, Role.ADMIN, Role.PLATFORM_ADMIN])
 def test_roles_without_case_access_get_no_case_data(factory, make_client, role, two_ngos):
     case = new_case(two_ngos[0])
     client = make_client().as_user(factory.user(role))

@@ -11,7 +11,7 @@ from casework.models.users import Role
 
 
 def test_unknown_fields_are_rejected_with_field_errors(client, factory):
-    client.as_user(factory.user(Role.ADMIN))
+    client.as_user(factory.user(Role.PLATFORM_ADMIN))
     response = client.post("/api/v1/organisations", json={"name": "X NGO", "kind": "ngo", "code": "XN", "hq": 1})
     body = response.get_json()
     assert response.status_code == 422

@@ -243,8 +243,6 @@ def test_police_case_is_linked_to_the_ngo_case_and_known_to_both(world, factory,
         | {"reported_to_police": True, "reported_to_police_on": "2026-06-10"},
     ).get_json()
     link = url(referral, "police-case")
-    too_early = world.caseworker.post(link, json={"police_case_id": police_case["id"]})
-    assert too_early.status_code == 409  # the sender links only once the unit has acknowledged
     world.police_liaison.post(url(referral, "acknowledge"), json={})
     assert world.police_liaison.post(link, json={"police_case_id": police_case["id"]}).status_code == 403
     other_unit_case = world.open_case(client=make_client().as_user(factory.user()))
@@ -274,20 +272,32 @@ def test_police_case_is_linked_to_the_ngo_case_and_known_to_both(world, factory,
     }
 
 
-def test_the_sender_may_link_a_case_of_the_unit_it_referred_to(world, factory, make_client):
+@pytest.mark.parametrize("which", ["the unit's own case", "another unit's case", "a missing case", "the NGO's case"])
+def test_only_the_police_unit_links_and_only_a_case_it_can_see(world, factory, make_client, which):
+    """The NGO cannot attach a police case (any id) to its own; the unit cannot name a case
+    outside its scope. Either way nothing is linked and the NGO learns nothing of the case."""
     case = world.open_case()
     referral = world.refer(case, "PDRM", "police_report")
     police_case = world.police_supervisor.post("/api/v1/cases", json=POLICE_CASE).get_json()
     elsewhere = make_client().as_user(
         factory.user(Role.INVESTIGATOR, factory.organisation(OrganisationKind.POLICE_UNIT))
     )
-    other_case = elsewhere.post("/api/v1/cases", json=POLICE_CASE).get_json()
+    unrelated = {
+        "the unit's own case": police_case["id"],
+        "another unit's case": elsewhere.post("/api/v1/cases", json=POLICE_CASE).get_json()["id"],
+        "a missing case": 10**9,
+        "the NGO's case": case["id"],
+    }[which]
     world.police_liaison.post(url(referral, "acknowledge"), json={})
     link = url(referral, "police-case")
-    wrong = world.caseworker.post(link, json={"police_case_id": other_case["id"]})
-    assert wrong.status_code == 422 and "police_case_id" in wrong.get_json()["errors"]
-    assert world.caseworker.post(link, json={"police_case_id": police_case["id"]}).status_code == 200
-    assert world.caseworker.get(f"/api/v1/cases/{case['id']}").get_json()["police_case_id"] == police_case["id"]
+    by_the_ngo = world.caseworker.post(link, json={"police_case_id": unrelated})
+    assert by_the_ngo.status_code == 403
+    if which != "the unit's own case":
+        assert world.police_supervisor.post(link, json={"police_case_id": unrelated}).status_code == 404
+    ngo_case = world.caseworker.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert ngo_case["police_case_id"] is None and ngo_case["police_report_number"] is None
+    assert world.caseworker.get(url(referral)).get_json()["police_case"] is None
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.police_case_linked")) is None
 
 
 def test_only_police_report_referrals_link_a_police_case(world):

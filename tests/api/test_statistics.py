@@ -268,7 +268,7 @@ def test_no_victim_or_case_detail_appears_in_any_response(world: World) -> None:
             assert not [marker for marker in IDENTITY_MARKERS if marker in text], (who, url)
 
 
-@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.INVESTIGATOR, Role.LIAISON, Role.ADMIN])
+@pytest.mark.parametrize("role", [Role.CASEWORKER, Role.INVESTIGATOR, Role.LIAISON, Role.ADMIN, Role.PLATFORM_ADMIN])
 @pytest.mark.parametrize("path", ["report", "offences", "referrals", "dimensions"])
 def test_roles_without_statistics_read_get_403(factory: Factory, make_client, role: Role, path: str) -> None:  # type: ignore[no-untyped-def]
     client = make_client().as_user(factory.user(role))

@@ -11,7 +11,7 @@ from casework.models.users import Role
 
 def test_admin_creates_a_user_who_can_log_in(make_client, factory):
     admin = factory.user(Role.ADMIN)
-    org = factory.organisation()
+    org = admin.organisation
     response = (
         make_client()
         .as_user(admin)
@@ -32,7 +32,8 @@ def test_admin_creates_a_user_who_can_log_in(make_client, factory):
 
 
 def test_role_change_is_audited_and_ends_sessions(make_client, factory):
-    admin, user = factory.user(Role.ADMIN), factory.user(Role.CASEWORKER)
+    admin = factory.user(Role.ADMIN)
+    user = factory.user(Role.CASEWORKER, admin.organisation)
     theirs = make_client().as_user(user)
     response = make_client().as_user(admin).patch(f"/api/v1/users/{user.id}", json={"role": "supervisor"})
     assert response.status_code == 200 and response.get_json()["role"] == "supervisor"

@@ -10,7 +10,8 @@ from casework import policies
 from casework.errors import PermissionDenied
 from casework.models.users import Role
 
-A, S, I, C, L, N = (
+P, A, S, I, C, L, N = (
+    Role.PLATFORM_ADMIN,
     Role.ADMIN,
     Role.SUPERVISOR,
     Role.INVESTIGATOR,
@@ -21,10 +22,11 @@ A, S, I, C, L, N = (
 
 # permission -> roles that hold it. Every permission appears; every other role is refused.
 EXPECTED = {
-    "organisations.read": {A, S, I, C},
-    "organisations.manage": {A},
-    "users.read": {A, S},
-    "users.manage": {A},
+    "organisations.read": {P, A, S, I, C},
+    "organisations.manage": {P},
+    "users.read": {P, A, S},
+    "users.manage": {P, A},
+    "users.grant": {P},
     "audit.read": {A, S},
     "case.create": {S, I, C},
     "case.read": {S, I, C},
