@@ -97,6 +97,12 @@ CASE_SCOPE: dict[Role, Scope] = {
     Role.ANALYST: Scope.NONE,
 }
 
+# A role holding any of these must log in with a second factor (TOTP or a recovery code): they
+# reach victim identity (directly, or in referral snapshots, which for legal aid carry name, ID
+# and contact) or administer the accounts that do. Other roles may enrol; once enrolled, they too
+# must present a code at every login.
+SECOND_FACTOR_PERMISSIONS = frozenset({"victim.identity.read", "referral.read", "users.manage", "organisations.manage"})
+
 # Roles an admin may hand out; nobody grants a role through the API that they do not manage.
 ASSIGNABLE_ROLES = frozenset(Role)
 
@@ -118,6 +124,11 @@ def require(actor: Actor | None, permission: str) -> None:
 
 def case_scope(actor: Actor) -> Scope:
     return CASE_SCOPE.get(actor.role, Scope.NONE)
+
+
+def requires_second_factor(role: Role) -> bool:
+    """True when the role must use a second factor at login (see SECOND_FACTOR_PERMISSIONS)."""
+    return bool(ROLE_PERMISSIONS.get(role, frozenset()) & SECOND_FACTOR_PERMISSIONS)
 
 
 def sees_victim_identity(actor: Actor) -> bool:
