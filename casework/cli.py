@@ -6,6 +6,7 @@ import os
 import sys
 
 import click
+import segno
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from rq import Worker
@@ -115,10 +116,13 @@ def reset_mfa(email: str) -> None:
 
 @users_cli.command("enrol-mfa")
 @click.argument("email")
-def enrol_mfa(email: str) -> None:
+@click.option("--qr/--no-qr", default=True, show_default=True, help="Also draw the QR code in the terminal.")
+def enrol_mfa(email: str, qr: bool) -> None:
     """Enrol a user's second factor now and print the secret, otpauth URI and recovery codes
     (for handing over in person; anyone who sees them can pass the second step)."""
     enrolment, codes = _run(lambda: mfa.enrol_by_operator(users.find_by_email(email)))
+    if qr:
+        segno.make(enrolment.otpauth_uri, error="m").terminal(out=sys.stdout, compact=True)
     click.echo(f"TOTP secret for {email}: {enrolment.secret}")
     click.echo(f"otpauth URI: {enrolment.otpauth_uri}")
     click.echo("recovery codes (single use): " + " ".join(codes))

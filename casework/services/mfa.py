@@ -240,13 +240,14 @@ def reset(*, actor: User | None, user: User) -> User:
     return user
 
 
-def enrol_by_operator(user: User) -> tuple[Enrolment, list[str]]:
+def enrol_by_operator(user: User, *, recovery_codes: bool = True) -> tuple[Enrolment, list[str]]:
     """Enrol a user from the command line (ops, demo accounts): a new secret in force at once and
-    fresh recovery codes, for the operator to hand over. Conflict when already enrolled (reset
-    first). Audits auth.mfa_enrolment_started and user.mfa_enrolled (actor: the operator, None)."""
+    (unless told not to) fresh recovery codes, for the operator to hand over. Conflict when
+    already enrolled (reset first). Audits auth.mfa_enrolment_started and user.mfa_enrolled
+    (actor: the operator, None)."""
     enrolment = start_enrolment(user)
     user.mfa_enrolled_at = auth.now()
-    codes = _new_recovery_codes(user)
+    codes = _new_recovery_codes(user) if recovery_codes else []
     audit.record(None, "user.mfa_enrolled", user, recovery_codes=len(codes))
     db.session.flush()
     return enrolment, codes
