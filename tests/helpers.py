@@ -13,9 +13,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from casework import policies
 from casework.extensions import db
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.users import Role, User
+from casework.services import mfa
 from casework.services import users as users_service
 from casework.services.mfa import STEP_SECONDS
 
@@ -50,36 +52,34 @@ class ApiClient:
         self.password_step: TestResponse | None = None
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
-        """Log in; when a second factor is due, pass it too (enrolling on the first login of a role
-        that must use one) and answer the last step's response. `password_step` keeps the first."""
+        """Log in, passing the second factor when one is due, and answer the last step's response
+        (`password_step` keeps the first). A user whose role must use a second factor and who has
+        none yet is enrolled first, as an operator would (`users enrol-mfa`): the API's own
+        enrolment steps are tested in tests/api/test_mfa.py, and drawing a QR code per login
+        would slow the suite."""
         with _LOGIN_LOCK:
+            self._enrol_if_required(email)
             response = self.open("/api/v1/auth/login", "POST", json={"email": email, "password": password})
             self.password_step = response
             if response.status_code == 200:
                 self.csrf = response.get_json()["csrf_token"]
-                next_step = response.get_json()["mfa"]["next_step"]
-                if next_step == "mfa_enrolment_required":
-                    response = self.enrol_second_factor()
-                elif next_step == "mfa_required":
+                if response.get_json()["mfa"]["next_step"] == "mfa_required":
                     response = self.verify_second_factor(email)
             return response
 
-    def enrol_second_factor(self) -> TestResponse:
-        """Enrol through the API (start, then confirm with the current code); keeps the recovery codes."""
-        started = self.post("/api/v1/auth/mfa/enrolment")
-        assert started.status_code == 200, started.get_json()
-        secret = started.get_json()["secret"]
-        response = self.post("/api/v1/auth/mfa/enrolment/confirmation", json={"code": totp_code(secret)})
-        if response.status_code == 200:
-            body = response.get_json()
-            self.csrf = body["csrf_token"]
-            RECOVERY_CODES[(body["user"]["id"], secret)] = list(body["recovery_codes"])
-        return response
+    def _enrol_if_required(self, email: str) -> None:
+        with self.http.application.app_context():  # the test's transaction, or the committed state
+            user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+            if user is None or user.has_second_factor or not policies.requires_second_factor(user.role):
+                return
+            enrolment, codes = mfa.enrol_by_operator(user)
+            db.session.commit()
+            RECOVERY_CODES[(user.id, enrolment.secret)] = codes
 
     def verify_second_factor(self, email: str) -> TestResponse:
         """Send a code nobody used yet: the current step's, or the next one's when this user already
         logged in during this step (the server accepts one step of drift), else a recovery code."""
-        with self.http.application.app_context():  # the test's transaction, or the committed state
+        with self.http.application.app_context():
             user_id, secret, last_step = db.session.execute(
                 select(User.id, User.mfa_secret, User.mfa_last_step).where(func.lower(User.email) == email.lower())
             ).one()

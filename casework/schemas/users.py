@@ -19,6 +19,7 @@ class UserSchema(BaseSchema):
     organisation = fields.Nested(OrganisationSchema)
     is_active = fields.Boolean()
     is_locked = fields.Method("_is_locked")
+    has_second_factor = fields.Boolean(metadata={"description": "Enrolled in TOTP (an admin can reset it)"})
     last_login_at = fields.DateTime(allow_none=True)
 
     def _is_locked(self, user) -> bool:  # type: ignore[no-untyped-def]

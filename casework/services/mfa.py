@@ -16,6 +16,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyotp
 import segno
@@ -37,12 +38,23 @@ STEP_SECONDS = 30  # RFC 6238's default, which every authenticator app assumes
 @dataclass(frozen=True)
 class Enrolment:
     """What an authenticator app needs, shown once: the secret, its otpauth URI and the URI as a
-    QR code (data URIs only: an <img> cannot run script, inline SVG markup could)."""
+    QR code (data URIs only: an <img> cannot run script, inline SVG markup could). The QR code is
+    drawn when first asked for (~15 ms), so command-line enrolment does not pay for it."""
 
     secret: str
     otpauth_uri: str
-    qr_svg_data_uri: str
-    qr_png_data_uri: str
+
+    @cached_property
+    def _qr(self) -> segno.QRCode:
+        return segno.make(self.otpauth_uri, error="m")
+
+    @cached_property
+    def qr_svg_data_uri(self) -> str:
+        return self._qr.svg_data_uri(scale=4)
+
+    @cached_property
+    def qr_png_data_uri(self) -> str:
+        return self._qr.png_data_uri(scale=4)
 
 
 @dataclass(frozen=True)
@@ -131,9 +143,13 @@ def recovery_codes_left(user: User) -> int:
     )
 
 
-def _qr_data_uris(uri: str) -> tuple[str, str]:
-    qr = segno.make(uri, error="m")
-    return qr.svg_data_uri(scale=4), qr.png_data_uri(scale=4)
+def _draw_secret(user: User) -> Enrolment:
+    user = _locked(user)
+    if user.has_second_factor:
+        raise Conflict("A second factor is already enrolled; an administrator can reset it.")
+    user.mfa_secret, user.mfa_last_step = pyotp.random_base32(), None
+    uri = pyotp.TOTP(user.mfa_secret).provisioning_uri(name=user.email, issuer_name=current_app.config["MFA_ISSUER"])
+    return Enrolment(secret=user.mfa_secret, otpauth_uri=uri)
 
 
 def start_enrolment(user: User) -> Enrolment:
@@ -142,15 +158,10 @@ def start_enrolment(user: User) -> Enrolment:
     The user's own step (any session of theirs, half-open or full). Conflict when already enrolled:
     only an admin's reset starts over. Audits auth.mfa_enrolment_started (never the secret).
     """
-    user = _locked(user)
-    if user.has_second_factor:
-        raise Conflict("A second factor is already enrolled; an administrator can reset it.")
-    user.mfa_secret, user.mfa_last_step = pyotp.random_base32(), None
-    uri = pyotp.TOTP(user.mfa_secret).provisioning_uri(name=user.email, issuer_name=current_app.config["MFA_ISSUER"])
-    svg, png = _qr_data_uris(uri)
+    enrolment = _draw_secret(user)
     audit.record(user, "auth.mfa_enrolment_started", user)
     db.session.flush()
-    return Enrolment(secret=user.mfa_secret, otpauth_uri=uri, qr_svg_data_uri=svg, qr_png_data_uri=png)
+    return enrolment
 
 
 def confirm_enrolment(user_session: UserSession, code: str) -> tuple[list[str], Verification]:
@@ -243,9 +254,8 @@ def reset(*, actor: User | None, user: User) -> User:
 def enrol_by_operator(user: User, *, recovery_codes: bool = True) -> tuple[Enrolment, list[str]]:
     """Enrol a user from the command line (ops, demo accounts): a new secret in force at once and
     (unless told not to) fresh recovery codes, for the operator to hand over. Conflict when
-    already enrolled (reset first). Audits auth.mfa_enrolment_started and user.mfa_enrolled
-    (actor: the operator, None)."""
-    enrolment = start_enrolment(user)
+    already enrolled (reset first). Audits user.mfa_enrolled (actor: the operator, None)."""
+    enrolment = _draw_secret(user)
     user.mfa_enrolled_at = auth.now()
     codes = _new_recovery_codes(user) if recovery_codes else []
     audit.record(None, "user.mfa_enrolled", user, recovery_codes=len(codes))

@@ -354,8 +354,11 @@ def test_admin_of_the_same_organisation_resets_a_factor(make_client, factory):
     user, _secret, _codes = enrolled(factory, Role.INVESTIGATOR)
     admin = factory.user(Role.ADMIN, user.organisation)
     theirs = make_client().as_user(user)
-    response = make_client().as_user(admin).delete(f"/api/v1/users/{user.id}/mfa")
+    admins = make_client().as_user(admin)
+    assert admins.get(f"/api/v1/users/{user.id}").get_json()["has_second_factor"] is True
+    response = admins.delete(f"/api/v1/users/{user.id}/mfa")
     assert response.status_code == 204
+    assert admins.get(f"/api/v1/users/{user.id}").get_json()["has_second_factor"] is False
     assert theirs.get("/api/v1/auth/me").status_code == 401  # sessions ended
     db.session.refresh(user)
     assert user.mfa_secret is None and user.mfa_enrolled_at is None and user.mfa_last_step is None
@@ -427,6 +430,6 @@ def test_no_secret_or_code_reaches_the_audit_trail(make_client, factory):
 
 def test_the_api_client_logs_the_same_user_in_many_times_in_one_time_step(make_client, factory):
     user = factory.user(Role.INVESTIGATOR)
-    for _ in range(4):  # enrol, this step's code, the next step's, then a recovery code
+    for _ in range(4):  # this step's code, the next step's, then recovery codes
         assert make_client().login(user.email).status_code == 200
     assert actions_for(user.id).count("auth.login") == 4
