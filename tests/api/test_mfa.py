@@ -4,6 +4,7 @@ replay, lockout, and the admin's reset (audited, own organisation only)."""
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from casework.models.audit import AuditEvent
 from casework.models.users import MfaRecoveryCode, Role, UserSession
 from casework.services import mfa
 from tests.api.test_route_inventory import PUBLIC_ROUTES
-from tests.helpers import PASSWORD, current_step, totp_code
+from tests.helpers import PASSWORD, ApiClient, current_step, totp_code
 
 LOGIN = "/api/v1/auth/login"
 VERIFY = "/api/v1/auth/mfa/verification"
@@ -266,6 +267,27 @@ def test_a_used_code_cannot_be_replayed(make_client, factory):
     assert reasons == ["replayed", "replayed"]
     # The next step's code is new: accepted.
     assert second.post(VERIFY, json={"code": totp_code(secret, current_step() + 1)}).status_code == 200
+
+
+@pytest.mark.committing
+def test_the_same_code_sent_twice_at_once_passes_once(app, factory):
+    user, secret, _codes = enrolled(factory)
+    db.session.commit()
+    browsers = [ApiClient(app.test_client()) for _ in range(2)]
+    for browser in browsers:
+        password_only(browser, user.email)
+    code, barrier, results = totp_code(secret), threading.Barrier(2), []
+
+    def send(browser: ApiClient) -> None:
+        barrier.wait()
+        results.append(browser.post(VERIFY, json={"code": code}).status_code)
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200, 401]
 
 
 def test_a_code_outside_the_drift_window_is_refused(client, factory):
