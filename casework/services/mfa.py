@@ -31,7 +31,7 @@ from casework.services import audit, auth
 # Recovery codes: 16 characters in four groups, from an alphabet without look-alikes (0/o, 1/l/i).
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_LENGTH = 16
-_TOTP_CODE = re.compile(r"^[0-9]{6}$")
+_TOTP_CODE = re.compile(r"[0-9]{6}")
 STEP_SECONDS = 30  # RFC 6238's default, which every authenticator app assumes
 
 
@@ -85,7 +85,7 @@ def _matching_step(secret: str, code: str) -> int | None:
 
 def _check_totp(user: User, code: str) -> str | None:
     """None when the code is right and unused (its step is then remembered), else the reason."""
-    if user.mfa_secret is None or not _TOTP_CODE.match(code):
+    if user.mfa_secret is None or not _TOTP_CODE.fullmatch(code):
         return "bad_code"
     step = _matching_step(user.mfa_secret, code)
     if step is None:
@@ -177,6 +177,11 @@ def confirm_enrolment(user_session: UserSession, code: str) -> tuple[list[str], 
     if user.mfa_secret is None:
         raise Conflict("Start the enrolment first (POST /api/v1/auth/mfa/enrolment).")
     half_open = user_session.pending_step is not None
+    if half_open and (not user.is_active or user.is_locked(auth.now())):
+        user_session.revoked_at = auth.now()
+        audit.record(user, "auth.mfa_failed", user, outcome="failure", reason="account_unavailable", step="enrolment")
+        db.session.flush()
+        return [], Verification(None, locked=True)
     reason = _check_totp(user, code.strip())
     if reason is not None:
         if half_open:
@@ -212,7 +217,7 @@ def verify(user_session: UserSession, code: str) -> Verification:
         db.session.flush()
         return Verification(None, locked=True)
     code = code.strip()
-    if _TOTP_CODE.match(code):
+    if _TOTP_CODE.fullmatch(code):
         reason, method = _check_totp(user, code), "totp"
     else:
         reason, method = (None if _use_recovery_code(user, code) else "bad_code"), "recovery_code"

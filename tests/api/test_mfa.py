@@ -107,6 +107,20 @@ def test_a_wrong_first_code_does_not_enrol(client, factory):
     assert client.post(CONFIRM, json={"code": totp_code(secret)}).status_code == 200
 
 
+def test_an_account_locked_meanwhile_cannot_finish_enrolling(make_client, factory):
+    user = factory.user(Role.CASEWORKER)
+    browser = make_client()
+    password_only(browser, user.email)
+    secret = browser.post(ENROL).get_json()["secret"]
+    for _ in range(5):  # someone else guesses the password meanwhile
+        make_client().post(LOGIN, json={"email": user.email, "password": "not the password"})
+    refused = browser.post(CONFIRM, json={"code": totp_code(secret)})
+    assert refused.status_code == 401
+    assert browser.get("/api/v1/auth/me").status_code == 401
+    db.session.refresh(user)
+    assert user.mfa_enrolled_at is None
+
+
 def test_restarting_enrolment_replaces_the_unconfirmed_secret(client, factory):
     user = factory.user(Role.SUPERVISOR)
     password_only(client, user.email)
