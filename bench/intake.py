@@ -37,7 +37,7 @@ from casework import create_app
 from casework.extensions import db
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import organisations, reference, users
+from casework.services import mfa, organisations, reference, users
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "casework_bench_intake"
@@ -91,16 +91,25 @@ def drop_database(server_url: str) -> None:
     admin.dispose()
 
 
-def setup_app_data(database_url: str, redis_url: str) -> None:
-    """Migrate, seed reference data, and create a police unit with one investigator."""
-    app = create_app({"CASEWORK_ENV": "development", "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url})
+def setup_app_data(database_url: str, redis_url: str) -> list[str]:
+    """Migrate, seed reference data, and create a police unit with one investigator, enrolled in
+    the second factor; returns recovery codes, one per login (several logins in one 30-second
+    step cannot all use TOTP codes: each step is accepted once)."""
+    app = create_app(
+        {
+            "CASEWORK_ENV": "development",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": redis_url,
+            "MFA_RECOVERY_CODES": 500,
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade()
         reference.load_reference_data()
         org = organisations.create_organisation(
             actor=None, name="Bench unit", kind=OrganisationKind.POLICE_UNIT, code="BEN"
         )
-        users.create_user(
+        user = users.create_user(
             actor=None,
             email="bench@example.test",
             full_name="Bench",
@@ -108,8 +117,13 @@ def setup_app_data(database_url: str, redis_url: str) -> None:
             organisation_id=org.id,
             password=PASSWORD,
         )
+        _enrolment, codes = mfa.enrol_by_operator(user)
         db.session.commit()
         db.engine.dispose()
+    return codes
+
+
+RECOVERY_CODES: list[str] = []
 
 
 class Session:
@@ -122,6 +136,13 @@ class Session:
         )
         if status != 200:
             raise RuntimeError(f"login failed: {status} {body}")
+        self.cookie = headers["Set-Cookie"].split(";", 1)[0]
+        self.csrf = json.loads(body)["csrf_token"]
+        status, body, headers = self.request(
+            "POST", "/api/v1/auth/mfa/verification", {"code": RECOVERY_CODES.pop()}
+        )  # the second factor
+        if status != 200:
+            raise RuntimeError(f"second factor failed: {status} {body}")
         self.cookie = headers["Set-Cookie"].split(";", 1)[0]
         self.csrf = json.loads(body)["csrf_token"]
 
@@ -270,7 +291,7 @@ def main() -> int:
         "REDIS_URL": args.redis_url,
         "CASEWORK_QUEUE_PREFIX": "bench-",
     }
-    setup_app_data(database_url, args.redis_url)
+    RECOVERY_CODES.extend(setup_app_data(database_url, args.redis_url))
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute("SELECT organisation_id, id FROM users WHERE email = 'bench@example.test'")

@@ -6,6 +6,7 @@ import os
 import sys
 
 import click
+import segno
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from rq import Worker
@@ -19,7 +20,7 @@ from casework.jobs import referrals as referral_jobs
 from casework.models.exports import ExportKind
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import audit, demo, exports, organisations, reference, referrals, users
+from casework.services import audit, demo, exports, mfa, organisations, reference, referrals, users
 from seed import generator
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -103,6 +104,28 @@ def set_password(email: str, password: str) -> None:
     """Set a user's password (ends their sessions)."""
     _run(lambda: users.set_password(actor=None, user=users.find_by_email(email), password=password))
     click.echo(f"password set for {email}")
+
+
+@users_cli.command("reset-mfa")
+@click.argument("email")
+def reset_mfa(email: str) -> None:
+    """Remove a user's second factor (lost device; ends their sessions). They enrol again at login."""
+    _run(lambda: mfa.reset(actor=None, user=users.find_by_email(email)))
+    click.echo(f"second factor reset for {email}")
+
+
+@users_cli.command("enrol-mfa")
+@click.argument("email")
+@click.option("--qr/--no-qr", default=True, show_default=True, help="Also draw the QR code in the terminal.")
+def enrol_mfa(email: str, qr: bool) -> None:
+    """Enrol a user's second factor now and print the secret, otpauth URI and recovery codes
+    (for handing over in person; anyone who sees them can pass the second step)."""
+    enrolment, codes = _run(lambda: mfa.enrol_by_operator(users.find_by_email(email)))
+    if qr:
+        segno.make(enrolment.otpauth_uri, error="m").terminal(out=sys.stdout, compact=True)
+    click.echo(f"TOTP secret for {email}: {enrolment.secret}")
+    click.echo(f"otpauth URI: {enrolment.otpauth_uri}")
+    click.echo("recovery codes (single use): " + " ".join(codes))
 
 
 @users_cli.command("list")

@@ -67,6 +67,14 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_ATTEMPTS": 5,
     "LOCKOUT_WINDOW": timedelta(minutes=15),
     "LOCKOUT_DURATION": timedelta(minutes=30),
+    # Second factor (TOTP, RFC 6238: 30-second steps, 6 digits). A code of the step before or after
+    # the current one is accepted too (clock drift); each step is accepted once per user.
+    "MFA_VALID_WINDOW": 1,
+    "MFA_ISSUER": "casework",  # the account's label in authenticator apps
+    "MFA_RECOVERY_CODES": 10,
+    # A session opened by the password alone (second factor still due) holds no rights, and ends
+    # this soon if the second step does not follow.
+    "MFA_PENDING_TIMEOUT": timedelta(minutes=5),
     "PASSWORD_MIN_LENGTH": 12,
     "MAX_PER_PAGE": 100,
     "JSON_SORT_KEYS": False,

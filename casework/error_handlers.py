@@ -21,8 +21,10 @@ log = logging.getLogger("casework.errors")
 _GENERIC = {500: "Something went wrong on our side. It has been logged; quote the request id."}
 
 
-def envelope(status: int, message: str | None = None, errors: Any = None) -> dict[str, Any]:
+def envelope(status: int, message: str | None = None, errors: Any = None, reason: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase}
+    if reason:
+        body["reason"] = reason
     if message:
         body["message"] = message
     if errors:
@@ -53,7 +55,7 @@ def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
 
 def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
     db.session.rollback()
-    return jsonify(envelope(error.status, error.message, error.errors)), error.status
+    return jsonify(envelope(error.status, error.message, error.errors, error.reason)), error.status
 
 
 def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -6,9 +6,14 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base class: a message safe to show to the caller and optional field errors."""
+    """Base class: a message safe to show to the caller and optional field errors.
+
+    `reason`, when set, is a stable machine-readable word sent in the envelope (e.g. mfa_required),
+    for clients that must tell apart answers sharing a status.
+    """
 
     status = 400
+    reason: str | None = None
 
     def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -37,6 +42,14 @@ class Unauthenticated(DomainError):
 
     def __init__(self, message: str = "Authentication required.") -> None:
         super().__init__(message)
+
+
+class SecondFactorRequired(Unauthenticated):
+    """The session passed the password step only: it holds no rights until the second factor does."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Conflict(DomainError):

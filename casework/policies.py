@@ -120,6 +120,14 @@ GRANTABLE_ROLES = frozenset(Role) - {Role.PLATFORM_ADMIN}
 # password is using it, so only the admin of the user's own organisation.
 SETS_PASSWORDS = frozenset({Role.ADMIN})
 
+# A role holding any of these must log in with a second factor (TOTP or a recovery code): they
+# reach victim identity (directly, or in referral snapshots, which for legal aid carry name, ID
+# and contact) or administer the accounts that do. Other roles may enrol; once enrolled, they too
+# must present a code at every login.
+SECOND_FACTOR_PERMISSIONS = frozenset(
+    {"victim.identity.read", "referral.read", "users.manage", "users.grant", "organisations.manage"}
+)
+
 
 def can(actor: Actor | None, permission: str) -> bool:
     """True when the actor's role grants the permission."""
@@ -151,6 +159,11 @@ def assignable_roles(actor: Actor) -> frozenset[Role]:
 
 def sets_passwords(actor: Actor) -> bool:
     return actor.role in SETS_PASSWORDS
+
+
+def requires_second_factor(role: Role) -> bool:
+    """True when the role must use a second factor at login (see SECOND_FACTOR_PERMISSIONS)."""
+    return bool(ROLE_PERMISSIONS.get(role, frozenset()) & SECOND_FACTOR_PERMISSIONS)
 
 
 def sees_victim_identity(actor: Actor) -> bool:

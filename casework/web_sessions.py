@@ -1,4 +1,9 @@
-"""Cookie sessions backed by server-side rows, and the CSRF header check for JSON clients."""
+"""Cookie sessions backed by server-side rows, and the CSRF header check for JSON clients.
+
+A half-open session (password passed, second factor due) loads as no user at all: current_user
+stays anonymous, so no permission check anywhere can pass; only the routes marked @login_step
+(casework.api.access) reach it, through g.user_session.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from casework.services import auth
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
-# Logging in has no session yet to protect; everything else that changes state does.
+# Logging in has no session yet to protect; everything else that changes state does (the second
+# step of a login included: it sends the token the password step returned).
 CSRF_EXEMPT_ENDPOINTS = frozenset({"auth.login"})
 
 
@@ -30,13 +36,15 @@ def _load_user(user_id: str) -> User | None:
         session.clear()
         return None
     g.user_session = user_session
+    if user_session.pending_step is not None:
+        return None  # half-open: no rights until the second factor passes
     return user_session.user
 
 
 def _check_csrf() -> None:
     if request.method in SAFE_METHODS or request.endpoint in CSRF_EXEMPT_ENDPOINTS:
         return
-    if "sid" not in session or not current_user.is_authenticated:
+    if "sid" not in session or (not current_user.is_authenticated and g.get("user_session") is None):
         return  # no live cookie session: the route itself answers 401
     sent = request.headers.get(CSRF_HEADER, "")
     if not hmac.compare_digest(sent, g.user_session.csrf_token):

@@ -13,6 +13,7 @@ from casework.api import (
     exports,
     health,
     identifiers,
+    mfa,
     notifications,
     organisations,
     reference,
@@ -40,5 +41,6 @@ def register(app: Flask) -> None:
     for module in resources:
         api.register_blueprint(module.blp, url_prefix=f"/api/v1/{module.blp.name}")
     api.register_blueprint(case_referrals.blp, url_prefix="/api/v1/cases")
+    api.register_blueprint(mfa.blp, url_prefix="/api/v1/auth/mfa")
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)

@@ -2,33 +2,50 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, session
+from typing import Any
+
+from flask import g, session
 from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 
 from casework import policies
-from casework.api.access import actor, authenticated, public
+from casework.api.access import current_session, login_step, public
 from casework.errors import Unauthenticated
 from casework.extensions import db
+from casework.models.users import UserSession
 from casework.schemas.users import LoginSchema, MeSchema
-from casework.services import auth
+from casework.services import auth, mfa
 
 blp = Blueprint("auth", __name__, description="Sessions: log in, log out, who am I")
 
 INVALID_LOGIN = "Invalid e-mail or password, or the account is locked."
 
 
-def _me():  # type: ignore[no-untyped-def]
-    user, user_session = actor(), g.user_session
+def me_view(user_session: UserSession) -> dict[str, Any]:
+    """The session as MeSchema shows it: no permissions while the login is half-way."""
+    user, pending = user_session.user, user_session.pending_step
     return {
         "user": user,
-        "permissions": sorted(policies.ROLE_PERMISSIONS[user.role]),
+        "permissions": [] if pending else sorted(policies.ROLE_PERMISSIONS[user.role]),
         "csrf_token": user_session.csrf_token,
-        "session_expires_at": min(
-            user_session.created_at + current_app.config["ABSOLUTE_TIMEOUT"],
-            user_session.last_seen_at + current_app.config["IDLE_TIMEOUT"],
-        ),
+        "session_expires_at": auth.expires_at(user_session),
+        "mfa": {
+            "next_step": pending.value if pending else None,
+            "required": policies.requires_second_factor(user.role),
+            "enrolled": user.has_second_factor,
+            "recovery_codes_left": mfa.recovery_codes_left(user) if user.has_second_factor else 0,
+        },
     }
+
+
+def start_cookie_session(user_session: UserSession) -> None:
+    """Point the cookie at a new session row (a new id at every login step)."""
+    session.clear()  # nothing from before survives
+    session["sid"] = user_session.id
+    session.permanent = True
+    # The cookie names the user either way; a half-open row still loads as nobody (web_sessions).
+    login_user(user_session.user)
+    g.user_session = user_session
 
 
 @blp.route("/login", methods=["POST"])
@@ -36,33 +53,35 @@ def _me():  # type: ignore[no-untyped-def]
 @blp.arguments(LoginSchema())
 @blp.response(200, MeSchema)
 def login(data):  # type: ignore[no-untyped-def]
-    """Log in with e-mail and password; sets a fresh session cookie."""
+    """Log in with e-mail and password; sets a fresh session cookie.
+
+    When `mfa.next_step` is set in the answer, the session holds no rights yet: send a code to
+    `/auth/mfa/verification` (mfa_required), or enrol first (mfa_enrolment_required).
+    """
     result = auth.login(data["email"], data["password"])
     db.session.commit()  # failed attempts and lockouts must persist too
     if not result.ok:
         raise Unauthenticated(INVALID_LOGIN)
-    session.clear()  # new session id at login: nothing from before survives
-    session["sid"] = result.session.id
-    session.permanent = True
-    login_user(result.user)
-    g.user_session = result.session
-    return _me()
+    start_cookie_session(result.session)
+    return me_view(result.session)
 
 
 @blp.route("/logout", methods=["POST"])
-@authenticated
+@login_step
 @blp.response(204)
 def logout():  # type: ignore[no-untyped-def]
     """End this session (the cookie stops working everywhere it was copied)."""
-    auth.logout(actor(), g.user_session)
+    user_session = current_session()
+    auth.logout(user_session.user, user_session)
     db.session.commit()
     logout_user()
     session.clear()
 
 
 @blp.route("/me", methods=["GET"])
-@authenticated
+@login_step
 @blp.response(200, MeSchema)
 def me():  # type: ignore[no-untyped-def]
-    """The logged-in user, their permissions and the CSRF token for state-changing requests."""
-    return _me()
+    """The logged-in user, their permissions, the CSRF token for state-changing requests, and
+    which second step is due (if any)."""
+    return me_view(current_session())

@@ -1,4 +1,5 @@
-"""User administration: list, create, change role, deactivate, unlock, set password."""
+"""User administration: list, create, change role, deactivate, unlock, set password, reset the
+second factor."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from casework.schemas.users import (
     UserSchema,
     UserUpdateSchema,
 )
-from casework.services import users
+from casework.services import mfa, users
 
 blp = Blueprint("users", __name__, description="User accounts (admins; supervisors read their own)")
 
@@ -75,4 +76,15 @@ def unlock_user(user_id: int):  # type: ignore[no-untyped-def]
 def set_password(data, user_id: int):  # type: ignore[no-untyped-def]
     me = actor()
     users.set_password(actor=me, user=users.get_user(actor=me, user_id=user_id), password=data["password"])
+    db.session.commit()
+
+
+@blp.route("/<int:user_id>/mfa", methods=["DELETE"])
+@requires("users.manage")
+@blp.response(204)
+def reset_mfa(user_id: int):  # type: ignore[no-untyped-def]
+    """Reset the user's second factor (lost device): ends their sessions; they enrol again at
+    their next login. Users of other organisations are 404; your own factor is 409. Audited."""
+    me = actor()
+    mfa.reset(actor=me, user=users.get_user(actor=me, user_id=user_id))
     db.session.commit()

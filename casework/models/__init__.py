@@ -9,7 +9,7 @@ from casework.models.notifications import Notification, NotificationKind
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.reference import AbuseType, Agency, OffenceCode, Platform, State
 from casework.models.referrals import Consent, Referral, ReferralEvent, TakedownItem
-from casework.models.users import Role, User, UserSession
+from casework.models.users import MfaRecoveryCode, PendingStep, Role, User, UserSession
 
 __all__ = [
     "AbuseType",
@@ -27,11 +27,13 @@ __all__ = [
     "ExportKind",
     "ExportStatus",
     "Identifier",
+    "MfaRecoveryCode",
     "Notification",
     "NotificationKind",
     "OffenceCode",
     "Organisation",
     "OrganisationKind",
+    "PendingStep",
     "Platform",
     "Referral",
     "ReferralEvent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, String, func
+from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
@@ -33,8 +33,12 @@ class User(TimestampMixin, db.Model):
     role: Mapped[Role] = mapped_column(Enum(Role, name="user_role", values_callable=lambda e: [m.value for m in e]))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
-    # Reserved for TOTP enrolment (not yet enforced at login).
+    # TOTP second factor (casework.services.mfa): the base32 secret, set when enrolment starts and
+    # in force once confirmed (mfa_enrolled_at); mfa_last_step is the last accepted time step, so
+    # a code cannot be used twice. Stored as is: see README "Security model".
     mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    mfa_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
     failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0")
     first_failed_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -57,12 +61,28 @@ class User(TimestampMixin, db.Model):
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
 
+    @property
+    def has_second_factor(self) -> bool:
+        """Enrolled (confirmed with a first code), so every login must present a code."""
+        return self.mfa_enrolled_at is not None and self.mfa_secret is not None
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
 
 
+class PendingStep(enum.StrEnum):
+    """What a half-open session still needs before it holds any right (also the API's reason)."""
+
+    MFA = "mfa_required"  # enrolled: a TOTP or recovery code
+    ENROLMENT = "mfa_enrolment_required"  # a role that must use a second factor, not yet enrolled
+
+
 class UserSession(db.Model):
-    """One login. The cookie holds only its random id; revoking the row ends the session."""
+    """One login. The cookie holds only its random id; revoking the row ends the session.
+
+    `pending_step` set: the password was right but the second factor is still due; such a session
+    loads as no user at all (casework.web_sessions), so it holds no rights anywhere.
+    """
 
     __tablename__ = "user_sessions"
 
@@ -73,5 +93,21 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     client_address: Mapped[str | None] = mapped_column(String(64))
+    pending_step: Mapped[PendingStep | None] = mapped_column(
+        Enum(PendingStep, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+    )
 
     user: Mapped[User] = relationship()
+
+
+class MfaRecoveryCode(db.Model):
+    """One single-use recovery code, stored as a SHA-256 digest bound to its user (never the code)."""
+
+    __tablename__ = "mfa_recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

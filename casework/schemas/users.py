@@ -20,6 +20,7 @@ class UserSchema(BaseSchema):
     organisation = fields.Nested(OrganisationSchema)
     is_active = fields.Boolean()
     is_locked = fields.Method("_is_locked")
+    has_second_factor = fields.Boolean(metadata={"description": "Enrolled in TOTP (an admin can reset it)"})
     last_login_at = fields.DateTime(allow_none=True)
 
     def _is_locked(self, user) -> bool:  # type: ignore[no-untyped-def]
@@ -54,11 +55,42 @@ class LoginSchema(BaseSchema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
 
 
+class SecondFactorStateSchema(BaseSchema):
+    next_step = fields.String(
+        allow_none=True,
+        metadata={"description": "mfa_required or mfa_enrolment_required while the login is half-way; else null"},
+    )
+    required = fields.Boolean(metadata={"description": "The role must use a second factor"})
+    enrolled = fields.Boolean()
+    recovery_codes_left = fields.Integer()
+
+
 class MeSchema(BaseSchema):
     user = fields.Nested(UserSchema)
-    permissions = fields.List(fields.String())
+    permissions = fields.List(fields.String(), metadata={"description": "Empty until the second factor passes"})
     csrf_token = fields.String()
     session_expires_at = fields.DateTime()
+    mfa = fields.Nested(SecondFactorStateSchema)
+
+
+class SecondFactorCodeSchema(BaseSchema):
+    code = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=6, max=64),
+        metadata={"description": "6-digit code from the authenticator app, or a recovery code (at verification)"},
+    )
+
+
+class EnrolmentSchema(BaseSchema):
+    secret = fields.String(metadata={"description": "Base32 secret, for typing into the app by hand"})
+    otpauth_uri = fields.String()
+    qr_svg_data_uri = fields.String(metadata={"description": "The otpauth URI as a QR code (SVG data URI)"})
+    qr_png_data_uri = fields.String(metadata={"description": "The same QR code as a PNG data URI"})
+
+
+class EnrolmentConfirmedSchema(MeSchema):
+    recovery_codes = fields.List(fields.String(), metadata={"description": "Single-use; shown this once only"})
 
 
 class AccessGrantSchema(BaseSchema):

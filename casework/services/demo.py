@@ -8,11 +8,12 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import func, select
 
+from casework import policies
 from casework.extensions import db
 from casework.models.cases import Case
 from casework.models.organisations import Organisation, OrganisationKind
 from casework.models.users import Role, User
-from casework.services import organisations, reference, users
+from casework.services import mfa, organisations, reference, users
 from seed import generator
 
 DEMO_ORGANISATIONS = [
@@ -38,29 +39,46 @@ DEMO_USERS = [
 def seed_demo_accounts(echo: Callable[[str], None]) -> list[tuple[str, str]]:
     """Create missing demo organisations and users; returns (email, password) of new users only.
 
-    Passwords are random and shown once: they are never stored in clear anywhere.
+    Passwords are random and shown once: they are never stored in clear anywhere. Demo accounts
+    whose role must use a second factor are enrolled here too (also older ones not yet enrolled),
+    and their TOTP secret and otpauth URI are shown once beside the password, so a first look
+    needs no enrolment step; the analyst shows the optional path.
     """
     for name, kind, code, acronym in DEMO_ORGANISATIONS:
         if db.session.scalar(select(Organisation).where(Organisation.code == code)) is None:
             organisations.create_organisation(actor=None, name=name, kind=kind, code=code, agency_acronym=acronym)
-    created = []
+    created, lines = [], []
     for email, full_name, role, code in DEMO_USERS:
-        if db.session.scalar(select(User).where(User.email == email)) is not None:
-            continue
-        password = secrets.token_urlsafe(12)
-        users.create_user(
-            actor=None,
-            email=email,
-            full_name=full_name,
-            role=role,
-            organisation_id=organisations.get_by_code(code).id,
-            password=password,
+        user = db.session.scalar(select(User).where(User.email == email))
+        password = None
+        if user is None:
+            password = secrets.token_urlsafe(12)
+            user = users.create_user(
+                actor=None,
+                email=email,
+                full_name=full_name,
+                role=role,
+                organisation_id=organisations.get_by_code(code).id,
+                password=password,
+            )
+            created.append((email, password))
+        secret = ""
+        if policies.requires_second_factor(user.role) and not user.has_second_factor:
+            enrolment, _ = mfa.enrol_by_operator(user, recovery_codes=False)
+            secret = enrolment.secret
+        if password or secret:
+            lines.append(f"  {email:<30} {password or '(password unchanged)':<20} {secret or '-'}")
+    if lines:
+        echo(
+            "Demo accounts (shown once; reset with `flask users set-password EMAIL` and `flask users reset-mfa EMAIL`):"
         )
-        created.append((email, password))
-    if created:
-        echo("Demo accounts (shown once; reset with `flask users set-password EMAIL`):")
-        for email, password in created:
-            echo(f"  {email:<30} {password}")
+        echo(f"  {'e-mail':<30} {'password':<20} TOTP secret (add it to an authenticator app)")
+        for line in lines:
+            echo(line)
+        echo(
+            "  A code without an app: .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"; "
+            'log in with POST /api/v1/auth/login, then POST /api/v1/auth/mfa/verification {"code": ...}.'
+        )
     return created
 
 

@@ -100,10 +100,11 @@ def test_admin_unlocks_a_locked_account(make_client, factory):
 
 def test_login_issues_a_new_session_id(client, factory):
     user = factory.user()
+    live = select(UserSession.id).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     client.login(user.email)
-    first = db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)).all()
+    first = db.session.scalars(live).all()
     client.login(user.email)
-    both = db.session.scalars(select(UserSession.id).where(UserSession.user_id == user.id)).all()
+    both = db.session.scalars(live).all()
     assert len(first) == 1 and len(set(both)) == 2
 
 
@@ -138,7 +139,9 @@ def test_activity_keeps_the_session_alive(client, factory):
         .values(last_seen_at=datetime.now(UTC) - timedelta(minutes=29))
     )
     assert client.get("/api/v1/auth/me").status_code == 200
-    seen = db.session.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == user.id))
+    seen = db.session.scalar(
+        select(UserSession.last_seen_at).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
     assert datetime.now(UTC) - seen < timedelta(minutes=1)
 
 

@@ -78,3 +78,19 @@ def test_analysts_never_see_victim_identity():
 def test_unknown_permission_is_a_programming_error():
     with pytest.raises(KeyError):
         policies.can(actor(Role.ADMIN), "case.delete")
+
+
+# Roles that must log in with a second factor: they see victim identity (liaisons through
+# referral snapshots) or administer accounts. Analysts may enrol but need not.
+SECOND_FACTOR_REQUIRED = {A: True, S: True, I: True, C: True, L: True, N: False}
+
+
+@pytest.mark.parametrize("role", sorted(SECOND_FACTOR_REQUIRED), ids=lambda r: r.value)
+def test_second_factor_required_for_identity_and_administration(role):
+    assert policies.requires_second_factor(role) is SECOND_FACTOR_REQUIRED[role]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_every_role_that_reads_identity_or_manages_users_needs_a_second_factor(role):
+    reaches = policies.ROLE_PERMISSIONS[role] & {"victim.identity.read", "referral.read", "users.manage"}
+    assert not reaches or policies.requires_second_factor(role)
