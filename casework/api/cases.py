@@ -46,7 +46,7 @@ def _if_match() -> int | None:
         return None
     match = _ETAG.match(raw.strip())
     if not match:
-        raise ValidationFailed("Bad If-Match header.", {"If-Match": ['Use the ETag you received, e.g. "v3".']})
+        raise ValidationFailed("Bad If-Match header.", {"headers.If-Match": ['Use the ETag you received, e.g. "v3".']})
     return int(match.group(1))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from casework.api.access import authenticated
 from casework.extensions import db
 from casework.models.reference import AbuseType, Agency, Platform, State
-from casework.schemas.reference import AgencySchema, CodeNameSchema, OffenceCodeSchema
+from casework.schemas.reference import AgencySchema, CodeNameSchema, OffenceCodeSchema, OffenceQuerySchema
 from casework.services import reference
 
 blp = Blueprint("reference", __name__, description="Reference data")
@@ -16,10 +16,12 @@ blp = Blueprint("reference", __name__, description="Reference data")
 
 @blp.route("/offences", methods=["GET"])
 @authenticated
+@blp.arguments(OffenceQuerySchema(), location="query")
 @blp.response(200, OffenceCodeSchema(many=True))
-def offences():  # type: ignore[no-untyped-def]
-    """Offence codes, most serious first; is_confirmed=false marks facts not yet verified."""
-    return reference.list_offence_codes()
+def offences(args):  # type: ignore[no-untyped-def]
+    """Offence codes, most serious first; is_confirmed=false marks facts not yet verified.
+    `q` finds them by section (`376` -> PC 376(1)..(4)), statute (`SOAC`) or words of the title."""
+    return reference.list_offence_codes(args.get("q"))
 
 
 @blp.route("/states", methods=["GET"])

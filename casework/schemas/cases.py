@@ -268,6 +268,13 @@ class AssignmentSchema(BaseSchema):
 
 
 class CaseQuerySchema(PaginationQuerySchema):
+    reference = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9-]{1,32}$", error="A case reference or its start, e.g. D11-2026-0001."),
+        metadata={"description": "A case reference (D11-2026-000123) or its start (D11-2026-00)"},
+    )
+    police_report_number = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "As on the police report, any case"}
+    )
     status = fields.Enum(CaseStatus, by_value=True)
     state = fields.String(validate=validate.Regexp(r"^MY-\d{2}$"))
     offence = fields.String(validate=validate.Length(min=2, max=32), metadata={"description": "e.g. PC 383"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from casework.schemas.base import BaseSchema
 
@@ -20,6 +20,13 @@ class OffenceCodeSchema(BaseSchema):
     is_addon = fields.Boolean()
     is_confirmed = fields.Boolean()
     note = fields.String(allow_none=True)
+
+
+class OffenceQuerySchema(BaseSchema):
+    q = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "Section (376, 233(3)), statute (PC, SOAC) or words of the title (rape)"},
+    )
 
 
 class CodeNameSchema(BaseSchema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,7 +89,7 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
     reference.require_known("evidence", Platform, [e.get("platform") for e in nested["evidence"]])
     codes = reference.offence_codes_by_code(o["code"] for o in nested["offences"])
     unknown = {
-        i: {"code": [f"Unknown offence code {o['code']!r}."]}
+        i: {"code": [reference.unknown_offence_message(o["code"])]}
         for i, o in enumerate(nested["offences"])
         if reference.normalise_offence_code(o["code"]) not in codes
     }
@@ -299,6 +300,11 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
     """Cases in the actor's scope, filtered, sorted and paginated (per_page at most 100).
     The total stops at COUNT_CAP (total_is_capped says so); pages go on beyond it."""
     conditions: list[ColumnElement[bool]] = []
+    if "reference" in filters:
+        conditions.append(_reference_is(filters["reference"]))
+    if "police_report_number" in filters:
+        number = normalise_police_report_number(filters["police_report_number"])
+        conditions.append(func.upper(Case.police_report_number) == number)
     if "status" in filters:
         conditions.append(Case.status == filters["status"])
     if "state" in filters:
@@ -334,6 +340,23 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
             ids = list(db.session.scalars(query.where(*conditions).order_by(*order).limit(per_page).offset(offset)))
         items = _in_order(actor, ids)
     return CasePage(items, page, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+_FULL_REFERENCE = re.compile(r"^[A-Z0-9]+-\d{4}-\d{6}$")
+
+
+def _reference_is(reference: str) -> ColumnElement[bool]:
+    """A whole reference by equality, a start of one by prefix: both on an index of reference
+    (ix_cases_reference_prefix, pattern ops, so LIKE 'D11-2026-00%' uses it in any collation)."""
+    wanted = reference.strip().upper()
+    if _FULL_REFERENCE.match(wanted):
+        return Case.reference == wanted
+    return Case.reference.like(wanted + "%")  # the schema lets only letters, digits and '-' through
+
+
+def normalise_police_report_number(number: str) -> str:
+    """How report numbers are compared: upper case, no surrounding or doubled spaces."""
+    return " ".join(number.upper().split())
 
 
 @dataclass(frozen=True)

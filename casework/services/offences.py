@@ -77,7 +77,7 @@ def add_offence(*, actor: User, case: Case, data: dict[str, Any]) -> CaseOffence
     codes = reference.offence_codes_by_code([data["code"]])
     code = codes.get(reference.normalise_offence_code(data["code"]))
     if code is None:
-        raise ValidationFailed("Unknown offence code.", {"code": [f"Unknown offence code {data['code']!r}."]})
+        raise ValidationFailed("Unknown offence code.", {"code": [reference.unknown_offence_message(data["code"])]})
     if any(o.offence_code_id == code.id for o in case.offences):
         raise Conflict(f"{code.code} is already recorded in this case; link more victims to it instead.")
     offence = build_offence(case, code, data, _victims_by_id(case, data.get("victim_ids")))

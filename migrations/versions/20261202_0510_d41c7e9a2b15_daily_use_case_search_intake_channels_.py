@@ -1,0 +1,65 @@
+"""daily use: case search indexes, intake without a victim report, offence age-rule reasons
+
+Revision ID: d41c7e9a2b15
+Revises: 5a15e8d7ee62
+Create Date: 2026-12-02 05:10:00
+
+- Cases are found by reference (whole or a prefix) and police report number: a pattern-ops index
+  on reference (LIKE 'D11-2026-00%' uses it whatever the database's collation) and an index on
+  the upper-cased report number.
+- Intake channels for cases opened without a victim report: police initiative, a platform's tip
+  and an agency's tip (MCMC, a foreign hotline), with who tipped; for a group or channel, its size
+  and the number of victims believed affected but not yet identified (never victim rows).
+- An offence that applies only to children, linked to a victim who was an adult at the incident,
+  is stored only with a recorded reason (case_offences.age_rule_reason).
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = "d41c7e9a2b15"
+down_revision = "5a15e8d7ee62"
+branch_labels = None
+depends_on = None
+
+OLD_CHANNELS = ("police_report", "ngo_intake", "hotline", "referral")
+NEW_CHANNELS = ("police_initiative", "platform_tip", "agency_tip")
+
+
+def upgrade():
+    op.create_index(
+        "ix_cases_reference_prefix", "cases", ["reference"], postgresql_ops={"reference": "varchar_pattern_ops"}
+    )
+    op.create_index("ix_cases_police_report_number", "cases", [sa.literal_column("upper(police_report_number)")])
+    for value in NEW_CHANNELS:
+        op.execute(f"ALTER TYPE intake_channel ADD VALUE IF NOT EXISTS '{value}'")
+    op.add_column("cases", sa.Column("tip_source", sa.String(length=120), nullable=True))
+    op.add_column("cases", sa.Column("group_member_count", sa.Integer(), nullable=True))
+    op.add_column("cases", sa.Column("unidentified_victim_count", sa.Integer(), nullable=True))
+    op.create_check_constraint(
+        op.f("ck_cases_counts_not_negative"),
+        "cases",
+        "coalesce(group_member_count, 0) >= 0 AND coalesce(unidentified_victim_count, 0) >= 0",
+    )
+    op.add_column("case_offences", sa.Column("age_rule_reason", sa.Text(), nullable=True))
+
+
+def downgrade():
+    op.drop_column("case_offences", "age_rule_reason")
+    op.drop_constraint(op.f("ck_cases_counts_not_negative"), "cases", type_="check")
+    op.drop_column("cases", "unidentified_victim_count")
+    op.drop_column("cases", "group_member_count")
+    op.drop_column("cases", "tip_source")
+    # PostgreSQL cannot drop an enum value: cases opened by the new channels become referrals,
+    # then the type is rebuilt with the old values.
+    op.execute(f"UPDATE cases SET intake_channel = 'referral' WHERE intake_channel::text IN {NEW_CHANNELS!r}")
+    op.execute("ALTER TYPE intake_channel RENAME TO intake_channel_old")
+    op.execute(f"CREATE TYPE intake_channel AS ENUM {OLD_CHANNELS!r}")
+    op.execute(
+        "ALTER TABLE cases ALTER COLUMN intake_channel TYPE intake_channel USING intake_channel::text::intake_channel"
+    )
+    op.execute("DROP TYPE intake_channel_old")
+    op.drop_index("ix_cases_police_report_number", table_name="cases")
+    op.drop_index("ix_cases_reference_prefix", table_name="cases")
