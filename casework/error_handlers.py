@@ -65,12 +65,15 @@ def _located(errors: dict[str, Any]) -> dict[str, list[str]]:
     return flat
 
 
-def envelope(status: int, message: str | None = None, errors: Any = None) -> dict[str, Any]:
+def envelope(
+    status: int, message: str | None = None, errors: Any = None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase}
     if message:
         body["message"] = message
     if errors:
         body["errors"] = field_paths(errors)
+    body.update(details or {})
     request_id = current_request_id()
     if request_id:
         body["request_id"] = request_id
@@ -99,7 +102,7 @@ def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
 
 def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
     db.session.rollback()
-    return jsonify(envelope(error.status, error.message, error.errors)), error.status
+    return jsonify(envelope(error.status, error.message, error.errors, error.details)), error.status
 
 
 def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

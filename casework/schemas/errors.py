@@ -27,4 +27,14 @@ class ErrorSchema(BaseSchema):
             "example": {"victims.1.date_of_birth": ["Must not be in the future."], "query.per_page": ["..."]},
         },
     )
+    current_status = fields.String(metadata={"description": "409 on a workflow move: the record's status now"})
+    allowed_moves = fields.List(
+        fields.String(), metadata={"description": "409 on a workflow move: the moves allowed from current_status"}
+    )
+    last_changed = fields.Dict(
+        metadata={
+            "description": "409/412 on a stale version: when the record last changed and by whom "
+            "({at, version, by: {name, organisation}}; the name only for your own organisation's staff)"
+        }
+    )
     request_id = fields.String(metadata={"description": "Quote it when asking for help; it is in the logs"})

@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casework import policies
 from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
 from casework.extensions import db
+from casework.models.audit import AuditEvent
 from casework.models.cases import (
     CASE_TRANSITIONS,
     FACET_COLUMNS,
@@ -165,13 +166,60 @@ def add_evidence(*, actor: User, case: Case, data: dict[str, Any]) -> Evidence:
     return evidence
 
 
-def check_version(case: Case, expected: int | None, *, from_header: bool) -> None:
-    """PreconditionFailed (If-Match) or Conflict (body version) when someone changed the case."""
+# Audit actions that change a case (reads, such as identity views, do not).
+CASE_CHANGES = (
+    "case.created",
+    "case.updated",
+    "case.status_changed",
+    "case.assigned",
+    "case.police_case_linked",
+    "victim.added",
+    "offence.added",
+    "offence.updated",
+    "identifier.added",
+    "evidence.added",
+)
+
+
+def last_change(actor: User, case: Case) -> dict[str, Any]:
+    """When the case last changed (its updated_at, which moves its version) and by whom, from its
+    audit trail: the colleague's name within the actor's organisation, only the organisation
+    outside it. The actor may see the case, so nothing here is beyond its scope."""
+    changed = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.action)
+        .where(AuditEvent.object_type == "cases", AuditEvent.object_id == str(case.id))
+        .where(AuditEvent.action.in_(CASE_CHANGES))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    by: dict[str, Any] | None = None
+    changer = db.session.get(User, changed.actor_id) if changed and changed.actor_id else None
+    if changer is not None:
+        by = {"organisation": changer.organisation.name}
+        if changer.organisation_id == actor.organisation_id:
+            by["name"] = changer.full_name
+    return {"at": case.updated_at.isoformat(), "version": case.version, "by": by}
+
+
+def _describe_change(change: dict[str, Any]) -> str:
+    by = change["by"]
+    who = f"{by['name']} ({by['organisation']})" if by and "name" in by else (by or {}).get("organisation")
+    return f"at {change['at']}" + (f" by {who}" if who else "")
+
+
+def check_version(actor: User, case: Case, expected: int | None, *, from_header: bool) -> None:
+    """PreconditionFailed (If-Match) or Conflict (body version) when someone changed the case;
+    both say when and by whom (details.last_changed)."""
     if expected is None:
         return
     if expected != case.version:
-        message = "The case was changed by someone else; reload it and apply your edit again."
-        raise PreconditionFailed(message) if from_header else Conflict(message)
+        change = last_change(actor, case)
+        message = (
+            f"The case was changed {_describe_change(change)} (now version {case.version}, you sent "
+            f"{expected}); reload it and apply your edit again."
+        )
+        details = {"last_changed": change}
+        raise PreconditionFailed(message, details=details) if from_header else Conflict(message, details=details)
 
 
 def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: int | None) -> Case:
@@ -184,7 +232,7 @@ def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: in
             "Send the version you last read.", {"version": ["Required (or an If-Match header with the ETag)."]}
         )
     case = get_visible_case(actor, case_id, for_update=True)
-    check_version(case, if_match if if_match is not None else body_version, from_header=if_match is not None)
+    check_version(actor, case, if_match if if_match is not None else body_version, from_header=if_match is not None)
     _check_reference_codes(data)
     merged = {
         "reported_to_police": case.reported_to_police,
@@ -235,7 +283,9 @@ def transition(*, actor: User, case_id: int, to: CaseStatus, outcome: Any, note:
     Needs case.transition (edge). InvalidTransition (409) otherwise. Audits."""
     case = get_visible_case(actor, case_id, for_update=True)
     if to not in CASE_TRANSITIONS[case.status]:
-        raise InvalidTransition(f"A case cannot go from {case.status.value} to {to.value}.")
+        allowed = sorted(CASE_TRANSITIONS[case.status], key=list(CaseStatus).index)
+        first = next((s.value for s in allowed if to in CASE_TRANSITIONS[s]), None)
+        raise InvalidTransition("case", case.status.value, f"go to {to.value}", [s.value for s in allowed], first=first)
     previous, case.status = case.status, to
     if to == CaseStatus.CLOSED:
         case.outcome, case.closed_at = outcome, datetime.now(UTC)

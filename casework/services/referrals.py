@@ -60,6 +60,24 @@ _ACTIONS = {
     ReferralStatus.WITHDRAWN: "withdrawn",
 }
 _UNFINISHED_ITEMS = {TakedownItemStatus.REQUESTED, TakedownItemStatus.REUPLOADED}
+# The move to each status as its endpoint names it (POST /referrals/{id}/<move>).
+_MOVES = {
+    ReferralStatus.SENT: "send",
+    ReferralStatus.ACKNOWLEDGED: "acknowledge",
+    ReferralStatus.IN_PROGRESS: "start",
+    ReferralStatus.COMPLETED: "complete",
+    ReferralStatus.DECLINED: "decline",
+    ReferralStatus.WITHDRAWN: "withdraw",
+}
+
+
+def _refused_move(
+    referral: Referral, to: ReferralStatus, moves: dict[ReferralStatus, frozenset[ReferralStatus]]
+) -> InvalidTransition:
+    """409 naming the moves this side may make now, and the one that leads to `to` if any."""
+    allowed = sorted(moves.get(referral.status, frozenset()), key=list(ReferralStatus).index)
+    first = next((_MOVES[s] for s in allowed if to in moves.get(s, frozenset())), None)
+    return InvalidTransition("referral", referral.status.value, _MOVES[to], [_MOVES[s] for s in allowed], first=first)
 
 
 def _now() -> datetime:
@@ -359,7 +377,7 @@ def transition(
     _require_side(referral, actor, side)
     allowed = (SENDER_TRANSITIONS if side == SENDER else RECIPIENT_TRANSITIONS).get(referral.status, frozenset())
     if to not in allowed:
-        raise InvalidTransition(f"A referral cannot go from {referral.status.value} to {to.value}.")
+        raise _refused_move(referral, to, SENDER_TRANSITIONS if side == SENDER else RECIPIENT_TRANSITIONS)
     now, previous = _now(), referral.status
     if to == ReferralStatus.SENT:
         _send(actor, referral, now)
@@ -404,14 +422,18 @@ def update_takedown_item(
     referral = _find(actor, referral_id, for_update=True)
     _require_side(referral, actor, RECIPIENT)
     if referral.status not in (ReferralStatus.ACKNOWLEDGED, ReferralStatus.IN_PROGRESS):
-        raise InvalidTransition(
-            f"Takedown results are recorded on acknowledged referrals, not {referral.status.value} ones."
+        raise Conflict(
+            f"Takedown results are recorded on acknowledged or started referrals, not {referral.status.value} ones.",
+            details={"current_status": referral.status.value},
         )
     item = next((i for i in referral.takedown_items if i.id == item_id), None)
     if item is None:
         raise NotFound()
     if status not in TAKEDOWN_ITEM_TRANSITIONS[item.status]:
-        raise InvalidTransition(f"A takedown item cannot go from {item.status.value} to {status.value}.")
+        allowed = sorted(TAKEDOWN_ITEM_TRANSITIONS[item.status], key=list(TakedownItemStatus).index)
+        raise InvalidTransition(
+            "takedown item", item.status.value, f"become {status.value}", [s.value for s in allowed]
+        )
     at = occurred_at or _now()
     if item.requested_at is not None and at < item.requested_at:
         raise ValidationFailed("Before the request.", {"occurred_at": ["Must not be before the referral was sent."]})
@@ -446,12 +468,12 @@ def link_police_case(*, actor: User, referral_id: int, police_case_id: int) -> R
     police_case: Case | None
     if referral.recipient_organisation_id == actor.organisation_id:
         if referral.status not in engaged | {ReferralStatus.SENT}:
-            raise InvalidTransition(f"A {referral.status.value} referral links no police case.")
+            raise Conflict(f"A {referral.status.value} referral links no police case.")
         police_case = get_visible_case(actor, police_case_id, detail=False)
     else:
         _require_side(referral, actor, SENDER)
         if referral.status not in engaged:
-            raise InvalidTransition(f"The police unit acknowledges the referral first (it is {referral.status.value}).")
+            raise Conflict(f"The police unit acknowledges the referral first (it is {referral.status.value}).")
         police_case = db.session.get(Case, police_case_id)
     if police_case is None or police_case.organisation_id != referral.recipient_organisation_id:
         raise ValidationFailed(
