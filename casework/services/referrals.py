@@ -60,6 +60,18 @@ _ACTIONS = {
     ReferralStatus.WITHDRAWN: "withdrawn",
 }
 _UNFINISHED_ITEMS = {TakedownItemStatus.REQUESTED, TakedownItemStatus.REUPLOADED}
+# What the sender (and the case's assignee) hears of the recipient's moves and item updates.
+_SENDER_HEARS = {
+    ReferralStatus.ACKNOWLEDGED: NotificationKind.REFERRAL_ACKNOWLEDGED,
+    ReferralStatus.IN_PROGRESS: NotificationKind.REFERRAL_STARTED,
+    ReferralStatus.COMPLETED: NotificationKind.REFERRAL_COMPLETED,
+    ReferralStatus.DECLINED: NotificationKind.REFERRAL_DECLINED,
+}
+_ITEM_NEWS = {
+    TakedownItemStatus.REMOVED: (NotificationKind.TAKEDOWN_ITEM_REMOVED, "removed"),
+    TakedownItemStatus.REFUSED: (NotificationKind.TAKEDOWN_ITEM_REFUSED, "refused"),
+    TakedownItemStatus.REUPLOADED: (NotificationKind.TAKEDOWN_ITEM_REUPLOADED, "found re-uploaded"),
+}
 # The move to each status as its endpoint names it (POST /referrals/{id}/<move>).
 _MOVES = {
     ReferralStatus.SENT: "send",
@@ -393,8 +405,10 @@ def transition(
         referral.closed_at = now
     if to == ReferralStatus.WITHDRAWN and referral.sent_at is not None:
         referral.shared, referral.shared_redacted_at = {}, now  # taken back: no longer shared
-    referral.record(_ACTIONS[to], actor_id=actor.id, to=to, note=note, at=now)
+    event = referral.record(_ACTIONS[to], actor_id=actor.id, to=to, note=note, at=now)
     db.session.flush()
+    if to in _SENDER_HEARS:
+        notifications.tell_sender(referral, event, _SENDER_HEARS[to], _ACTIONS[to], actor)
     details: dict[str, Any] = {"previous": previous.value, "new": to.value, "has_note": bool(note)}
     if to == ReferralStatus.SENT:
         details.update(consent_id=referral.consent_id, shared=sharing.shared_field_names(referral))
@@ -446,8 +460,10 @@ def update_takedown_item(
         item.refused_at = at
     elif status == TakedownItemStatus.REUPLOADED:
         item.reuploaded_at = at
-    referral.record(f"takedown_item_{status.value}", actor_id=actor.id, note=note, takedown_item_id=item.id)
+    event = referral.record(f"takedown_item_{status.value}", actor_id=actor.id, note=note, takedown_item_id=item.id)
     db.session.flush()
+    what = f"- address {item.id} {_ITEM_NEWS[status][1]}"
+    notifications.tell_sender(referral, event, _ITEM_NEWS[status][0], what, actor)
     audit.record(
         actor, "referral.takedown_item_updated", referral, item_id=item.id, previous=previous.value, new=status.value
     )
