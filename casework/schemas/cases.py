@@ -103,11 +103,24 @@ class VictimCreateSchema(BaseSchema):
                 raise ValidationError(str(exc), "phone") from exc
 
 
+def AgeRuleReason(**kw: Any) -> fields.String:  # noqa: N802
+    return fields.String(
+        allow_none=True,
+        validate=validate.Length(min=10, max=2000),
+        metadata={
+            "description": "Why a children-only section (SOAC, CMA 233(3), PC 377E) concerns a victim "
+            "who was older at the incident; without it such a link is refused (recorded and audited)"
+        },
+        **kw,
+    )
+
+
 class OffenceCreateSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=2, max=32))
     status = fields.Enum(OffenceStatus, by_value=True, load_default=OffenceStatus.SUSPECTED)
     attempted = fields.Boolean(load_default=False)
     notes = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    age_rule_reason = AgeRuleReason(load_default=None)
 
 
 class NestedOffenceSchema(OffenceCreateSchema):
@@ -118,8 +131,12 @@ class NestedOffenceSchema(OffenceCreateSchema):
     )
 
 
+_VERSION = {"description": "The case version last read (or send If-Match with the case's ETag)"}
+
+
 class OffenceAddSchema(OffenceCreateSchema):
     victim_ids = fields.List(Id(), load_default=None, metadata={"description": "Omitted = every victim"})
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata=_VERSION)
 
 
 class OffenceUpdateSchema(BaseSchema):
@@ -127,6 +144,8 @@ class OffenceUpdateSchema(BaseSchema):
     attempted = fields.Boolean()
     victim_ids = fields.List(Id(), validate=validate.Length(min=1))
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    age_rule_reason = AgeRuleReason()
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata=_VERSION)
 
 
 class _NormalisedIdentifier(BaseSchema):
@@ -367,6 +386,7 @@ class OffenceSchema(BaseSchema):
     status = fields.Enum(OffenceStatus, by_value=True)
     attempted = fields.Boolean()
     notes = fields.String(allow_none=True)
+    age_rule_reason = fields.String(allow_none=True)
     victim_ids = fields.Method("_victim_ids")
 
     def _victim_ids(self, offence: Any) -> list[int]:

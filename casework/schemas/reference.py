@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from casework.offence_ages import victim_age_limit
 from casework.schemas.base import BaseSchema
 
 
@@ -20,6 +21,11 @@ class OffenceCodeSchema(BaseSchema):
     is_addon = fields.Boolean()
     is_confirmed = fields.Boolean()
     note = fields.String(allow_none=True)
+    victim_under_age = fields.Function(
+        victim_age_limit,
+        allow_none=True,
+        metadata={"description": "Children-only sections: the age the victim was under at the incident"},
+    )
 
 
 class OffenceQuerySchema(BaseSchema):

@@ -11,9 +11,8 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import policies
-from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
+from casework.errors import Conflict, InvalidTransition, ValidationFailed
 from casework.extensions import db
-from casework.models.audit import AuditEvent
 from casework.models.cases import (
     CASE_TRANSITIONS,
     FACET_COLUMNS,
@@ -27,7 +26,7 @@ from casework.models.cases import (
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.reference import AbuseType, OffenceCode, Platform, State
 from casework.models.users import Role, User
-from casework.services import audit, identifiers, offences, reference, victims
+from casework.services import audit, identifiers, offences, reference, versions, victims
 from casework.services.scoping import SUMMARY_OPTIONS, get_visible_case, scope_within_organisation, scoped
 
 # Input groups that map onto prefixed columns.
@@ -127,10 +126,18 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         by_key[item.get("key") or f"v{position}"] = victims.new_victim(case, item, position)
     case.has_minor_victim = any(v.is_minor for v in by_key.values())
     wanted = []
-    for item in nested["offences"]:
+    refused = {}
+    for index, item in enumerate(nested["offences"]):
         named = item.get("victims")
-        linked = list(by_key.values()) if named is None else [by_key[k] for k in named]
-        wanted.append((codes[reference.normalise_offence_code(item["code"])], item, linked))
+        keys = list(by_key) if named is None else list(named)
+        linked = [by_key[k] for k in keys]
+        code = codes[reference.normalise_offence_code(item["code"])]
+        message = offences.check_ages(code, linked, [f"victim {k!r}" for k in keys], item.get("age_rule_reason"))
+        if message:
+            refused[f"offences.{index}.victims"] = [message]
+        wanted.append((code, item, linked))
+    if refused:
+        raise ValidationFailed("A children-only offence and an adult victim.", refused)
     case.offence_code_ids = [code.id for code, _, _ in wanted]
     for item in nested["evidence"]:
         case.evidence.append(_build_evidence(actor, item))
@@ -166,73 +173,16 @@ def add_evidence(*, actor: User, case: Case, data: dict[str, Any]) -> Evidence:
     return evidence
 
 
-# Audit actions that change a case (reads, such as identity views, do not).
-CASE_CHANGES = (
-    "case.created",
-    "case.updated",
-    "case.status_changed",
-    "case.assigned",
-    "case.police_case_linked",
-    "victim.added",
-    "offence.added",
-    "offence.updated",
-    "identifier.added",
-    "evidence.added",
-)
-
-
-def last_change(actor: User, case: Case) -> dict[str, Any]:
-    """When the case last changed (its updated_at, which moves its version) and by whom, from its
-    audit trail: the colleague's name within the actor's organisation, only the organisation
-    outside it. The actor may see the case, so nothing here is beyond its scope."""
-    changed = db.session.execute(
-        select(AuditEvent.actor_id, AuditEvent.action)
-        .where(AuditEvent.object_type == "cases", AuditEvent.object_id == str(case.id))
-        .where(AuditEvent.action.in_(CASE_CHANGES))
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    by: dict[str, Any] | None = None
-    changer = db.session.get(User, changed.actor_id) if changed and changed.actor_id else None
-    if changer is not None:
-        by = {"organisation": changer.organisation.name}
-        if changer.organisation_id == actor.organisation_id:
-            by["name"] = changer.full_name
-    return {"at": case.updated_at.isoformat(), "version": case.version, "by": by}
-
-
-def _describe_change(change: dict[str, Any]) -> str:
-    by = change["by"]
-    who = f"{by['name']} ({by['organisation']})" if by and "name" in by else (by or {}).get("organisation")
-    return f"at {change['at']}" + (f" by {who}" if who else "")
-
-
-def check_version(actor: User, case: Case, expected: int | None, *, from_header: bool) -> None:
-    """PreconditionFailed (If-Match) or Conflict (body version) when someone changed the case;
-    both say when and by whom (details.last_changed)."""
-    if expected is None:
-        return
-    if expected != case.version:
-        change = last_change(actor, case)
-        message = (
-            f"The case was changed {_describe_change(change)} (now version {case.version}, you sent "
-            f"{expected}); reload it and apply your edit again."
-        )
-        details = {"last_changed": change}
-        raise PreconditionFailed(message, details=details) if from_header else Conflict(message, details=details)
-
-
 def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: int | None) -> Case:
     """Change case fields. Needs case.update (edge) and the version last read (If-Match or
     `version`); a stale version is 412/409 and nothing changes. Audits the field names only."""
     data = dict(data)
     body_version = data.pop("version", None)
-    if if_match is None and body_version is None:
-        raise ValidationFailed(
-            "Send the version you last read.", {"version": ["Required (or an If-Match header with the ETag)."]}
-        )
+    versions.require_version(if_match, body_version)
     case = get_visible_case(actor, case_id, for_update=True)
-    check_version(actor, case, if_match if if_match is not None else body_version, from_header=if_match is not None)
+    versions.check_version(
+        actor, case, if_match if if_match is not None else body_version, from_header=if_match is not None
+    )
     _check_reference_codes(data)
     merged = {
         "reported_to_police": case.reported_to_police,

@@ -101,6 +101,6 @@ def test_an_unknown_offence_code_suggests_the_nearest(investigator):
     message = response.get_json()["errors"]["offences.1.code"][0]
     assert message == "Unknown offence code 'PC 376'. Did you mean PC 376(1), PC 376(2), PC 376(3), PC 376(4)?"
     case = _open(investigator)
-    added = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 38"})
+    added = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 38", "version": 1})
     assert added.status_code == 422
     assert "Did you mean" in added.get_json()["errors"]["code"][0] and "PC 383" in added.get_json()["errors"]["code"][0]

@@ -10,7 +10,7 @@ from casework.models.cases import Case
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
 from casework.services import audit
-from casework.services.cases import last_change
+from casework.services.versions import last_change
 from tests.referral_world import World
 
 
