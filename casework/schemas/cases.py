@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, post_dump, validate, validates_
 
 from casework.identifiers import InvalidIdentifier, normalise
 from casework.models.cases import (
+    TIP_CHANNELS,
     CaseOutcome,
     CaseStatus,
     EvidenceKind,
@@ -208,6 +209,31 @@ class _CaseFieldsSchema(BaseSchema):
     material_released = fields.Boolean(allow_none=True)
     risk = fields.Nested(RiskSchema)
     notes = fields.String(allow_none=True, validate=validate.Length(max=20000))
+    tip_source = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"description": "Who tipped (platform_tip, agency_tip): MCMC, a platform, a foreign hotline"},
+    )
+    group_member_count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={"description": "A group or channel at the heart of the case: its members"},
+    )
+    unidentified_victim_count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={
+            "description": "Victims believed affected but not identified (an estimate; never counted as victims)"
+        },
+    )
+
+    @validates_schema
+    def _unidentified_within_the_group(self, data: dict[str, Any], **_: Any) -> None:
+        members, unidentified = data.get("group_member_count"), data.get("unidentified_victim_count")
+        if members is not None and unidentified is not None and unidentified > members:
+            raise ValidationError("Must not exceed group_member_count.", "unidentified_victim_count")
 
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
@@ -227,7 +253,15 @@ class _CaseFieldsSchema(BaseSchema):
 
 
 class CaseCreateSchema(_CaseFieldsSchema):
-    intake_channel = fields.Enum(IntakeChannel, by_value=True, required=True)
+    intake_channel = fields.Enum(
+        IntakeChannel,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "police_initiative: the unit's own investigation, no report; platform_tip, "
+            "agency_tip: a platform's report or an agency's tip (name it in tip_source)"
+        },
+    )
     received_on = PastDate(required=True)
     assignee_id = Id(allow_none=True, load_default=None)
     victims = fields.List(fields.Nested(VictimCreateSchema), load_default=list, validate=validate.Length(max=500))
@@ -236,6 +270,11 @@ class CaseCreateSchema(_CaseFieldsSchema):
         fields.Nested(IdentifierCreateSchema), load_default=list, validate=validate.Length(max=500)
     )
     evidence = fields.List(fields.Nested(EvidenceCreateSchema), load_default=list, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _tip_source_with_a_tip(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("tip_source") and data.get("intake_channel") not in TIP_CHANNELS:
+            raise ValidationError("Only for the platform_tip and agency_tip intake channels.", "tip_source")
 
     @validates_schema
     def _victim_keys_resolve(self, data: dict[str, Any], **_: Any) -> None:
@@ -466,6 +505,11 @@ class CaseSchema(CaseSummarySchema):
     notes = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     police_case_id = fields.Integer(allow_none=True)
+    tip_source = fields.String(allow_none=True)
+    group_member_count = fields.Integer(allow_none=True)
+    unidentified_victim_count = fields.Integer(
+        allow_none=True, metadata={"description": "Believed affected, not identified: not in victim_count"}
+    )
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     victims = fields.List(fields.Nested(VictimSchema))
