@@ -35,6 +35,16 @@ class OffenceQuerySchema(BaseSchema):
     )
 
 
+class PaymentProviderSchema(BaseSchema):
+    code = fields.String(metadata={"description": "The qualifier stored for this bank or e-wallet"})
+    kind = fields.String(metadata={"description": "bank | ewallet"})
+    name = fields.String()
+    swift = fields.String(allow_none=True, metadata={"description": "SWIFT/BIC (banks)"})
+    aliases = fields.List(fields.String(), metadata={"description": "Other spellings that mean this provider"})
+    is_confirmed = fields.Boolean(metadata={"description": "False: the SWIFT/BIC is not yet verified"})
+    note = fields.String(allow_none=True)
+
+
 class CodeNameSchema(BaseSchema):
     code = fields.String()
     name = fields.String()

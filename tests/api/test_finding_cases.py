@@ -104,3 +104,19 @@ def test_an_unknown_offence_code_suggests_the_nearest(investigator):
     added = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 38", "version": 1})
     assert added.status_code == 422
     assert "Did you mean" in added.get_json()["errors"]["code"][0] and "PC 383" in added.get_json()["errors"]["code"][0]
+
+
+def test_the_same_account_written_with_two_spellings_of_the_bank_links_the_cases(investigator):
+    account = {"kind": "bank_account", "role": "payment_destination"}
+    first = _open(investigator, identifiers=[{**account, "value": "8881 2345 6789", "qualifier": "AmBank"}])
+    second = _open(investigator, identifiers=[{**account, "value": "888-123456789", "qualifier": "AMBB"}])
+    assert first["identifiers"][0]["identifier_id"] == second["identifiers"][0]["identifier_id"]
+    assert first["identifiers"][0]["qualifier"] == "ambank"
+    found = investigator.get(
+        "/api/v1/identifiers/lookup",
+        query_string={"kind": "bank_account", "value": "888123456789", "qualifier": "AmBank Berhad"},
+    ).get_json()
+    assert {c["id"] for c in found["cases"]} == {first["id"], second["id"]}
+    providers = investigator.get("/api/v1/reference/payment-providers").get_json()
+    ambank = next(p for p in providers if p["code"] == "ambank")
+    assert ambank["kind"] == "bank" and ambank["swift"] == "ARBKMYKL" and "ambb" in ambank["aliases"]
