@@ -202,10 +202,21 @@ def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: in
         for victim in case.victims:
             victims.refresh_derived(victim, case)
         case.has_minor_victim = any(v.is_minor for v in case.victims)
+        _recheck_ages(case, "incident_started_on" if "incident_started_on" in changed else "received_on")
     if changed:
         flush_or_conflict()
         audit.record(actor, "case.updated", case, fields=sorted(changed))
     return case
+
+
+def _recheck_ages(case: Case, field: str) -> None:
+    """Ages are taken at the incident: a new date may make a victim of a children-only offence
+    older than it allows. Refused (422 on the date) unless the offence records a reason."""
+    for offence in case.offences:
+        names = [f"victim {v.id}" for v in offence.victims]
+        message = offences.check_ages(offence.offence_code, offence.victims, names, offence.age_rule_reason)
+        if message:
+            raise ValidationFailed("A children-only offence and an adult victim.", {field: [message]})
 
 
 def _check_merged_dates(values: dict[str, Any]) -> None:

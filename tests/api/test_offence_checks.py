@@ -87,6 +87,26 @@ def test_the_age_check_holds_when_victims_or_the_reason_change(investigator):
     assert f"victim {adult['id']}" in widened.get_json()["errors"]["victim_ids"][0]
 
 
+def test_a_new_incident_date_that_makes_the_child_an_adult_is_refused(investigator):
+    child = {"key": "child", "gender": "female", "date_of_birth": "2008-06-01"}  # 17 on 2026-02-01
+    case = investigator.post("/api/v1/cases", json=_case(victims=[child], offences=[{"code": "SOAC 15B"}])).get_json()
+    moved = investigator.patch(
+        f"/api/v1/cases/{case['id']}", json={"incident_started_on": "2026-02-20", "version": case["version"]}
+    )
+    assert moved.status_code == 200 and moved.get_json()["victims"][0]["is_minor"] is True
+    later = investigator.patch(
+        f"/api/v1/cases/{case['id']}",
+        json={"incident_started_on": "2026-02-28", "received_on": "2026-07-01", "version": moved.get_json()["version"]},
+    )
+    assert later.status_code == 200  # still 17 on 28 February
+    adult = investigator.patch(
+        f"/api/v1/cases/{case['id']}",
+        json={"incident_started_on": "2026-06-15", "version": later.get_json()["version"]},
+    )
+    assert adult.status_code == 422 and list(adult.get_json()["errors"]) == ["incident_started_on"]
+    assert investigator.get(f"/api/v1/cases/{case['id']}").get_json()["incident_started_on"] == "2026-02-28"
+
+
 def test_offence_edits_need_the_case_version(investigator):
     case = investigator.post("/api/v1/cases", json=_case(victims=[ADULT], offences=[{"code": "PC 383"}])).get_json()
     offences_url = f"/api/v1/cases/{case['id']}/offences"
