@@ -1,8 +1,10 @@
 """`make run`: one command from a fresh clone to a running service with demo data.
 
 Uses DATABASE_URL / REDIS_URL when set; otherwise starts embedded PostgreSQL and Redis with their
-data under instance/. Then migrates, seeds reference data and demo users (credentials printed
-once, when created), and runs gunicorn plus an RQ worker until Ctrl-C.
+data under instance/ (and writes instance/settings.env, so every `flask --app wsgi` command finds
+them with no variables set). Then migrates, seeds reference data, demo users (credentials printed
+once, when created) and demo cases, prints where everything is and how to reset a demo password,
+and runs gunicorn plus an RQ worker until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,9 +17,30 @@ import time
 from pathlib import Path
 
 import flask_migrate
+from flask import Flask
+
+from casework import instance
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+INSTANCE = instance.directory()
+
+
+def addresses(app: Flask, host: str, port: str) -> list[str]:
+    """What `make run` prints on every start: where to go, and how to get back into a demo account."""
+    from casework.services.demo import DEMO_USERS  # noqa: PLC0415 - models after the environment is complete
+
+    base = f"http://{host}:{port}"
+    lines = []
+    if "web" in app.blueprints:
+        lines.append(f"  console        {base}/")
+    lines += [
+        f"  API docs       {base}/api/v1/docs",
+        f"  OpenAPI        {base}/api/v1/openapi.json",
+        f"  demo accounts  {', '.join(email for email, *_ in DEMO_USERS)}",
+        "  lost a demo password?  .venv/bin/flask --app wsgi users set-password EMAIL"
+        "  (another terminal; no variables needed)",
+    ]
+    return lines
 
 
 def main() -> int:
@@ -30,6 +53,7 @@ def main() -> int:
         servers = embedded.start(INSTANCE)
         env.setdefault("DATABASE_URL", servers.database_url)
         env.setdefault("REDIS_URL", servers.redis_url)
+        instance.write_settings(INSTANCE, {"CASEWORK_ENV": env["CASEWORK_ENV"], instance.EMBEDDED: "1"})
         print(f"embedded PostgreSQL and Redis running, data in {INSTANCE}")
     os.environ.update(env)
 
@@ -60,7 +84,8 @@ def main() -> int:
         ),
         subprocess.Popen([python, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env),  # noqa: S603
     ]
-    print(f"casework on http://{host}:{port}/api/v1/docs  (Ctrl-C stops everything)")
+    print(f"casework on http://{host}:{port}  (Ctrl-C stops everything)")
+    print("\n".join(addresses(app, host, port)))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while all(child.poll() is None for child in children):

@@ -1,4 +1,11 @@
-"""One error envelope {code, status, message, errors} for every error, including the last resort."""
+"""One error envelope {code, status, message, errors} for every error, including the last resort.
+
+``errors`` always has one shape, whoever found the problem (the schema at the edge or a service):
+a flat object keyed by the field's dotted path, body fields as they are (``victims.1.date_of_birth``,
+``offences.0.code``, ``filters.state``), query parameters and headers under ``query.`` and
+``headers.`` (``query.per_page``), each with a list of messages. Problems with the request as a
+whole (not one field) are under ``_request``.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +28,59 @@ log = logging.getLogger("casework.errors")
 _GENERIC = {500: "Something went wrong on our side. It has been logged; quote the request id."}
 
 
-def envelope(status: int, message: str | None = None, errors: Any = None, reason: str | None = None) -> dict[str, Any]:
+# webargs locations -> the path prefix a client sees ("json" and "form" are the body: no prefix).
+_LOCATIONS = {"json": "", "form": "", "query": "query.", "querystring": "query.", "headers": "headers."}
+# marshmallow's key for an error about a whole (nested) object rather than one field.
+_WHOLE = "_schema"
+REQUEST_KEY = "_request"
+
+
+def field_paths(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested field errors ({"victims": {1: {"date_of_birth": [...]}}}) -> {"victims.1.date_of_birth": [...]}.
+
+    An error about a whole nested object is keyed by that object's path; at the top, by REQUEST_KEY.
+    """
+    flat: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            path = prefix if str(key) == _WHOLE else f"{prefix}{key}."
+            for name, messages in field_paths(value, path).items():
+                flat.setdefault(name, []).extend(messages)
+        return flat
+    name = prefix.rstrip(".") or REQUEST_KEY
+    items = errors if isinstance(errors, list | tuple) else [errors]
+    for item in items:
+        if isinstance(item, dict):  # a list of per-item errors some services give
+            for sub, messages in field_paths(item, prefix).items():
+                flat.setdefault(sub, []).extend(messages)
+        else:
+            flat.setdefault(name, []).append(str(item))
+    return flat
+
+
+def _located(errors: dict[str, Any]) -> dict[str, list[str]]:
+    """webargs' {"json": {...}, "query": {...}} -> one flat mapping with the location's prefix."""
+    flat: dict[str, list[str]] = {}
+    for location, fields in errors.items():
+        flat.update(field_paths(fields, _LOCATIONS.get(location, f"{location}.")))
+    return flat
+
+
+def envelope(
+    status: int,
+    message: str | None = None,
+    errors: Any = None,
+    details: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase}
     if reason:
         body["reason"] = reason
     if message:
         body["message"] = message
     if errors:
-        body["errors"] = errors
+        body["errors"] = field_paths(errors)
+    body.update(details or {})
     request_id = current_request_id()
     if request_id:
         body["request_id"] = request_id
@@ -39,7 +91,9 @@ def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     message = data.get("message") or _GENERIC.get(status) or error.description
-    errors = data.get("errors") or data.get("messages")
+    errors = data.get("errors")
+    if not errors and data.get("messages"):  # webargs: keyed by location first
+        errors = _located(data["messages"])
     if status == 422 and errors and not data.get("message"):
         message = "The request has invalid fields."
     response = jsonify(envelope(status, message, errors))
@@ -55,7 +109,10 @@ def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
 
 def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
     db.session.rollback()
-    return jsonify(envelope(error.status, error.message, error.errors, error.reason)), error.status
+    return (
+        jsonify(envelope(error.status, error.message, error.errors, details=error.details, reason=error.reason)),
+        error.status,
+    )
 
 
 def _unexpected(error: Exception):  # type: ignore[no-untyped-def]

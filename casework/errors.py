@@ -6,7 +6,8 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """Base class: a message safe to show to the caller and optional field errors.
+    """Base class: a message safe to show to the caller, optional field errors, and optional
+    details that say what to do next (added to the envelope beside the message).
 
     `reason`, when set, is a stable machine-readable word sent in the envelope (e.g. mfa_required),
     for clients that must tell apart answers sharing a status.
@@ -15,10 +16,13 @@ class DomainError(Exception):
     status = 400
     reason: str | None = None
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: dict[str, Any] | None = None, *, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.details = details
 
 
 class NotFound(DomainError):
@@ -59,7 +63,14 @@ class Conflict(DomainError):
 
 
 class InvalidTransition(Conflict):
-    """A status change that the workflow does not allow from the current status."""
+    """A status change that the workflow does not allow from the current status. The message and
+    details name the moves allowed from it, and the one to make first when there is one."""
+
+    def __init__(self, noun: str, current: str, wanted: str, allowed: list[str], *, first: str | None = None) -> None:
+        message = f"A {noun} cannot {wanted} when it is {current}"
+        message += f": {first} first." if first else "."
+        message += f" Allowed now: {', '.join(allowed)}." if allowed else " No moves are left."
+        super().__init__(message, details={"current_status": current, "allowed_moves": allowed})
 
 
 class PreconditionFailed(DomainError):

@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from casework.schemas.errors import ErrorSchema
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -29,4 +31,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
-api = Api()
+
+
+class CaseworkApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api documenting our error envelope (casework.error_handlers) for every error."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+api = CaseworkApi()

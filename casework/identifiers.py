@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import phonenumbers
 
+from casework import payment_providers
 from casework.models.identifiers import IdentifierKind
 
 DEFAULT_REGION = "MY"
@@ -126,6 +127,12 @@ def _qualifier(raw: str | None) -> str:
     return " ".join((raw or "").lower().split())
 
 
+def _provider(kind: str, raw: str | None) -> str:
+    """A bank's or e-wallet's code from the reference list (`AmBank Berhad`, `AMBB` -> `ambank`),
+    else the qualifier as written, lower-cased (a provider not on the list is still recorded)."""
+    return payment_providers.canonical(kind, raw or "") or _qualifier(raw)
+
+
 _SIMPLE: dict[IdentifierKind, Callable[[str], str]] = {
     IdentifierKind.PHONE: normalise_phone,
     IdentifierKind.EMAIL: normalise_email,
@@ -155,5 +162,5 @@ def normalise(kind: IdentifierKind, raw: str, qualifier: str | None = None) -> t
     if kind == IdentifierKind.USERNAME:
         return _qualifier(qualifier), normalise_username(raw)
     if kind == IdentifierKind.BANK_ACCOUNT:
-        return _qualifier(qualifier), normalise_bank_account(raw)
-    return _qualifier(qualifier), normalise_ewallet(raw)
+        return _provider("bank", qualifier), normalise_bank_account(raw)
+    return _provider("ewallet", qualifier), normalise_ewallet(raw)

@@ -1,5 +1,5 @@
 """Legal aid eligibility from a victim's declared means, using the thresholds in
-seed/data/legal_aid_thresholds.json (reference-data.md B3 74: JBG since 1 May 2023; YBGK's
+seed/data/legal_aid_thresholds.json (sources R73, R74 in seed/data/SOURCES.md: JBG since 1 May 2023; YBGK's
 RM3,000 a month). Pure functions: no Flask, no database. Not legal advice: a first indication
 for the referral form; the agency decides.
 """

@@ -4,8 +4,8 @@ Minimum necessary sharing: a purpose names the victim fields and case sections t
 needs, nothing more. casework.services.sharing builds the snapshot from these lists and the
 per-purpose schemas in casework.schemas.referrals dump only these fields.
 
-Deadlines cite ../shared/docs/reference-data.md (B3) where it gives a figure; the others are
-our choice, to be confirmed with each agency (marked "choice").
+Deadlines cite the agencies' sources (seed/data/agencies.json, seed/data/SOURCES.md) where they
+give a figure; the others are our choice, to be confirmed with each agency (marked "choice").
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from reports.perpetrators import RepeatSummary, links_from_cases, summarise
 from reports.records import CaseRecord
 from reports.referrals import ReferralCountRow, TakedownCountRow, count_referrals, count_takedown_items
 from reports.scope import ReportFilter, scope
+from reports.unidentified import UnidentifiedCount, count_unidentified
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Aggregates:
     lists: ListCounts  # for the capture-recapture estimate
     referrals: tuple[ReferralCountRow, ...] = ()  # sent referrals per (agency, purpose), margin first
     takedown: tuple[TakedownCountRow, ...] = ()  # takedown items per agency, margin first
+    unidentified: UnidentifiedCount = UnidentifiedCount()  # victims believed affected, not identified
 
 
 def period_dimension(report_filter: ReportFilter) -> Dimension:
@@ -57,4 +59,5 @@ def from_records(
         lists=two_list_counts(own_records),
         referrals=tuple(count_referrals(own_records)),
         takedown=tuple(count_takedown_items(own_records)),
+        unidentified=count_unidentified(counted),
     )

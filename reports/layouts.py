@@ -43,6 +43,7 @@ from reports.tables import (
     SuppressedReport,
     TableSpec,
 )
+from reports.unidentified import unidentified_table
 
 # Short names for sheet names ("Most serious - <short>" must fit Excel's 31 characters).
 SHORT: dict[Dimension, str] = {
@@ -644,6 +645,7 @@ def build_report(
     builder.estimate_table(estimate)
     builder.referrals_table()
     builder.takedown_table()
+    builder.tables.append(unidentified_table(builder.book, agg.unidentified))
     filter_lines = list(agg.report_filter.describe(organisation_labels))
     if agg.group_by is not None:
         filter_lines.append(("Broken down by", TITLES[agg.group_by]))

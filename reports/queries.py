@@ -45,6 +45,7 @@ from reports.referrals import (
     sort_takedown_rows,
 )
 from reports.scope import ReportFilter
+from reports.unidentified import UnidentifiedCount
 
 _metadata = sa.MetaData()
 
@@ -66,6 +67,7 @@ cases = sa.Table(
     sa.Column("has_minor_victim", sa.Boolean),
     sa.Column("payments_count", sa.Integer),
     sa.Column("material_released", sa.Boolean),
+    sa.Column("unidentified_victim_count", sa.Integer),
 )
 victims = sa.Table(
     "victims",
@@ -177,6 +179,7 @@ def _case_cte(counted_once: bool, organisation_ids: frozenset[int] | None = None
         cases.c.has_minor_victim.label("has_minor"),
         cases.c.payments_count,
         cases.c.material_released,
+        cases.c.unidentified_victim_count,
         known_to.label("known_to"),
     ).select_from(
         cases.join(organisations, organisations.c.id == cases.c.organisation_id).outerjoin(
@@ -485,6 +488,16 @@ def list_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
     )
 
 
+def unidentified_counts_query(report_filter: ReportFilter) -> sa.Select[Any]:
+    """Counted cases recording victims believed affected but not identified, and their sum."""
+    s = scope_cte(report_filter)
+    estimate = s.c.unidentified_victim_count
+    return sa.select(
+        sa.func.count().filter(estimate > 0).label("cases"),
+        sa.func.coalesce(sa.func.sum(estimate).filter(estimate > 0), 0).label("victims"),
+    )
+
+
 def _median_seconds(start: ColumnElement[Any], end: ColumnElement[Any], when: ColumnElement[bool]) -> Any:
     """The median of end - start in seconds over rows where ``when`` holds (NULL when there are none)."""
     seconds = sa.case((when, sa.cast(sa.func.extract("epoch", end - start), sa.Float)))
@@ -625,4 +638,5 @@ def aggregates_from_database(
         lists=ListCounts(lists.police, lists.ngo, lists.both),
         referrals=tuple(referral_rows(run(referral_counts_query(report_filter)))),
         takedown=tuple(takedown_rows(run(takedown_counts_query(report_filter)))),
+        unidentified=UnidentifiedCount(*run(unidentified_counts_query(report_filter)).one()),
     )

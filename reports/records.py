@@ -70,7 +70,7 @@ class CaseRecord:
 
     case_id: int
     organisation_kind: str  # police_unit | ngo | agency
-    intake_channel: str  # police_report | ngo_intake | hotline | referral
+    intake_channel: str  # police_report | ngo_intake | hotline | referral | police_initiative | *_tip
     received_on: date
     organisation_id: int | None = None  # the owning organisation (for figures limited to some)
     incident_on: date | None = None  # when the incident started, when known
@@ -84,6 +84,7 @@ class CaseRecord:
     has_minor: bool = False
     payments_count: int = 0  # payments made before reporting
     material_released: bool | None = None
+    unidentified_victims: int = 0  # believed affected but not identified: never in `victims`
     offences: tuple[OffenceRecord, ...] = ()
     victims: tuple[VictimRecord, ...] = ()
     identifiers: tuple[IdentifierRef, ...] = ()

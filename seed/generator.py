@@ -138,8 +138,8 @@ POLICE_OUTCOMES = (
 NGO_OUTCOMES = (["support_completed", "referred_elsewhere", "victim_withdrew", "duplicate"], [58, 25, 15, 2])
 NGO_CHANNELS = (["ngo_intake", "hotline", "referral"], [70, 20, 10])
 
-BANKS = ["maybank", "cimb bank", "public bank", "rhb bank", "hong leong bank", "ambank", "bank islam", "bsn"]
-EWALLETS = ["touch n go", "boost", "grabpay"]
+BANKS = ["maybank", "cimb", "public bank", "rhb", "hong leong bank", "ambank", "bank islam", "bsn"]
+EWALLETS = ["touch 'n go", "boost", "grabpay"]  # codes of seed/data/payment_providers.csv
 POSTING_HOSTS = ["x.com", "instagram.com", "facebook.com", "tiktok.com", "reddit.com"]
 FLOWERS = ["Mawar", "Melati", "Anggerik", "Kenanga", "Cempaka", "Teratai", "Dahlia", "Seroja", "Orkid", "Kemboja"]
 MOBILE_PREFIXES = ["12", "16", "19"]  # perpetrators (every 7-digit suffix is valid); victims get 011 numbers

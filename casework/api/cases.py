@@ -46,7 +46,7 @@ def _if_match() -> int | None:
         return None
     match = _ETAG.match(raw.strip())
     if not match:
-        raise ValidationFailed("Bad If-Match header.", {"If-Match": ['Use the ETag you received, e.g. "v3".']})
+        raise ValidationFailed("Bad If-Match header.", {"headers.If-Match": ['Use the ETag you received, e.g. "v3".']})
     return int(match.group(1))
 
 
@@ -135,9 +135,12 @@ def add_victim(data, case_id: int):  # type: ignore[no-untyped-def]
 @blp.arguments(OffenceAddSchema())
 @blp.response(201, OffenceSchema)
 def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
-    """Add a section; the others stay. Without victim_ids it concerns every victim of the case."""
+    """Add a section; the others stay. Without victim_ids it concerns every victim of the case.
+    Send the case version (If-Match or `version`). A children-only section (SOAC, CMA 233(3),
+    PC 377E) linked to a victim who was older at the incident needs `age_rule_reason`."""
     me = actor()
-    offence = offences.add_offence(actor=me, case=get_visible_case(me, case_id, for_update=True), data=data)
+    case = get_visible_case(me, case_id, for_update=True)
+    offence = offences.add_offence(actor=me, case=case, data=data, if_match=_if_match())
     db.session.commit()
     return offence
 
@@ -149,7 +152,7 @@ def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
 def update_offence(data, case_id: int, offence_id: int):  # type: ignore[no-untyped-def]
     me = actor()
     case = get_visible_case(me, case_id, for_update=True)
-    offence = offences.update_offence(actor=me, case=case, offence_id=offence_id, data=data)
+    offence = offences.update_offence(actor=me, case=case, offence_id=offence_id, data=data, if_match=_if_match())
     db.session.commit()
     return offence
 

@@ -6,7 +6,12 @@ from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
 from casework.extensions import db
-from casework.schemas.notifications import NotificationPageSchema, NotificationQuerySchema, NotificationSchema
+from casework.schemas.notifications import (
+    MarkedReadSchema,
+    NotificationPageSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+)
 from casework.services import notifications
 
 blp = Blueprint("notifications", __name__, description="Your notifications")
@@ -19,6 +24,16 @@ blp = Blueprint("notifications", __name__, description="Your notifications")
 def list_notifications(filters):  # type: ignore[no-untyped-def]
     """Newest first, with the number unread."""
     return notifications.list_notifications(actor=actor(), filters=filters)
+
+
+@blp.route("/read", methods=["POST"])
+@requires("notifications.read")
+@blp.response(200, MarkedReadSchema)
+def mark_all_read():  # type: ignore[no-untyped-def]
+    """Mark every unread notification of yours read."""
+    marked = notifications.mark_all_read(actor=actor())
+    db.session.commit()
+    return {"marked": marked}
 
 
 @blp.route("/<int:notification_id>/read", methods=["POST"])

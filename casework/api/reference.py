@@ -5,10 +5,17 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from casework import payment_providers as providers
 from casework.api.access import authenticated
 from casework.extensions import db
 from casework.models.reference import AbuseType, Agency, Platform, State
-from casework.schemas.reference import AgencySchema, CodeNameSchema, OffenceCodeSchema
+from casework.schemas.reference import (
+    AgencySchema,
+    CodeNameSchema,
+    OffenceCodeSchema,
+    OffenceQuerySchema,
+    PaymentProviderSchema,
+)
 from casework.services import reference
 
 blp = Blueprint("reference", __name__, description="Reference data")
@@ -16,10 +23,21 @@ blp = Blueprint("reference", __name__, description="Reference data")
 
 @blp.route("/offences", methods=["GET"])
 @authenticated
+@blp.arguments(OffenceQuerySchema(), location="query")
 @blp.response(200, OffenceCodeSchema(many=True))
-def offences():  # type: ignore[no-untyped-def]
-    """Offence codes, most serious first; is_confirmed=false marks facts not yet verified."""
-    return reference.list_offence_codes()
+def offences(args):  # type: ignore[no-untyped-def]
+    """Offence codes, most serious first; is_confirmed=false marks facts not yet verified.
+    `q` finds them by section (`376` -> PC 376(1)..(4)), statute (`SOAC`) or words of the title."""
+    return reference.list_offence_codes(args.get("q"))
+
+
+@blp.route("/payment-providers", methods=["GET"])
+@authenticated
+@blp.response(200, PaymentProviderSchema(many=True))
+def payment_providers():  # type: ignore[no-untyped-def]
+    """Banks (with SWIFT/BIC) and e-wallet providers: the `qualifier` of bank_account and ewallet
+    identifiers. Any listed name, alias or SWIFT/BIC is stored as the provider's `code`."""
+    return list(providers.providers())  # a list: a tuple would read as (body, status, headers)
 
 
 @blp.route("/states", methods=["GET"])

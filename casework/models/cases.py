@@ -68,6 +68,14 @@ class IntakeChannel(enum.StrEnum):
     NGO_INTAKE = "ngo_intake"
     HOTLINE = "hotline"
     REFERRAL = "referral"
+    # Cases opened without a victim coming forward (e.g. a Telegram group sharing women's photos):
+    POLICE_INITIATIVE = "police_initiative"  # the unit's own investigation, no police report
+    PLATFORM_TIP = "platform_tip"  # a platform's report (tip_source names the platform)
+    AGENCY_TIP = "agency_tip"  # MCMC, a foreign hotline... (tip_source names it)
+
+
+# Channels where no victim brought the case: a tip_source may say who tipped.
+TIP_CHANNELS = frozenset({IntakeChannel.PLATFORM_TIP, IntakeChannel.AGENCY_TIP})
 
 
 class CaseStatus(enum.StrEnum):
@@ -137,6 +145,14 @@ class Case(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("organisation_id", "year", "number"),
         CheckConstraint("(status = 'closed') = (outcome IS NOT NULL)", name="closed_has_outcome"),
+        CheckConstraint(
+            "coalesce(group_member_count, 0) >= 0 AND coalesce(unidentified_victim_count, 0) >= 0",
+            name="counts_not_negative",
+        ),
+        # Finding a case by the start of its reference (LIKE 'D11-2026-00%') in any collation.
+        Index("ix_cases_reference_prefix", "reference", postgresql_ops={"reference": "varchar_pattern_ops"}),
+        # Finding a case by its police report number, as typed in any case.
+        Index("ix_cases_police_report_number", text("upper(police_report_number)")),
         # An organisation's cases newest first, carrying every column a list filters or scopes on, so
         # a filtered list walks this index alone (an index-only scan) and reads only the rows it shows.
         Index(
@@ -169,6 +185,11 @@ class Case(TimestampMixin, db.Model):
     reported_to_police: Mapped[bool] = mapped_column(default=False)
     reported_to_police_on: Mapped[date | None] = mapped_column(Date)
     police_report_number: Mapped[str | None] = mapped_column(String(64))
+    tip_source: Mapped[str | None] = mapped_column(String(120))  # who tipped (platform_tip, agency_tip)
+    # A group or channel (e.g. 30,000 members sharing photos): its size, and how many victims are
+    # believed affected but not identified. Never victim rows, never in victim counts.
+    group_member_count: Mapped[int | None] = mapped_column(Integer)
+    unidentified_victim_count: Mapped[int | None] = mapped_column(Integer)
     received_on: Mapped[date] = mapped_column(Date)
     incident_started_on: Mapped[date | None] = mapped_column(Date)
     incident_ended_on: Mapped[date | None] = mapped_column(Date)
@@ -301,6 +322,8 @@ class CaseOffence(TimestampMixin, db.Model):
     status: Mapped[OffenceStatus] = mapped_column(_enum(OffenceStatus, "offence_status"))
     attempted: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Why a children-only section is linked to a victim who was an adult at the incident.
+    age_rule_reason: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="offences")
     offence_code: Mapped[OffenceCode] = relationship(lazy="joined", innerjoin=True)

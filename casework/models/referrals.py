@@ -35,6 +35,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casework.extensions import db
 from casework.models.base import TimestampMixin
 from casework.models.organisations import Organisation
+from casework.models.users import User
 
 if TYPE_CHECKING:
     from casework.models.cases import Case, Victim
@@ -275,6 +276,8 @@ class ReferralEvent(db.Model):
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     referral: Mapped[Referral] = relationship(back_populates="events")
+    # Who acted, shown by name and organisation (the user's organisation is joined with it).
+    actor: Mapped[User | None] = relationship(lazy="joined")
 
 
 class TakedownItem(db.Model):

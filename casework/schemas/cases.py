@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, post_dump, validate, validates_
 
 from casework.identifiers import InvalidIdentifier, normalise
 from casework.models.cases import (
+    TIP_CHANNELS,
     CaseOutcome,
     CaseStatus,
     EvidenceKind,
@@ -103,11 +104,24 @@ class VictimCreateSchema(BaseSchema):
                 raise ValidationError(str(exc), "phone") from exc
 
 
+def AgeRuleReason(**kw: Any) -> fields.String:  # noqa: N802
+    return fields.String(
+        allow_none=True,
+        validate=validate.Length(min=10, max=2000),
+        metadata={
+            "description": "Why a children-only section (SOAC, CMA 233(3), PC 377E) concerns a victim "
+            "who was older at the incident; without it such a link is refused (recorded and audited)"
+        },
+        **kw,
+    )
+
+
 class OffenceCreateSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=2, max=32))
     status = fields.Enum(OffenceStatus, by_value=True, load_default=OffenceStatus.SUSPECTED)
     attempted = fields.Boolean(load_default=False)
     notes = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    age_rule_reason = AgeRuleReason(load_default=None)
 
 
 class NestedOffenceSchema(OffenceCreateSchema):
@@ -118,8 +132,12 @@ class NestedOffenceSchema(OffenceCreateSchema):
     )
 
 
+_VERSION = {"description": "The case version last read (or send If-Match with the case's ETag)"}
+
+
 class OffenceAddSchema(OffenceCreateSchema):
     victim_ids = fields.List(Id(), load_default=None, metadata={"description": "Omitted = every victim"})
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata=_VERSION)
 
 
 class OffenceUpdateSchema(BaseSchema):
@@ -127,6 +145,8 @@ class OffenceUpdateSchema(BaseSchema):
     attempted = fields.Boolean()
     victim_ids = fields.List(Id(), validate=validate.Length(min=1))
     notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    age_rule_reason = AgeRuleReason()
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), metadata=_VERSION)
 
 
 class _NormalisedIdentifier(BaseSchema):
@@ -189,6 +209,31 @@ class _CaseFieldsSchema(BaseSchema):
     material_released = fields.Boolean(allow_none=True)
     risk = fields.Nested(RiskSchema)
     notes = fields.String(allow_none=True, validate=validate.Length(max=20000))
+    tip_source = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"description": "Who tipped (platform_tip, agency_tip): MCMC, a platform, a foreign hotline"},
+    )
+    group_member_count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={"description": "A group or channel at the heart of the case: its members"},
+    )
+    unidentified_victim_count = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=100_000_000),
+        metadata={
+            "description": "Victims believed affected but not identified (an estimate; never counted as victims)"
+        },
+    )
+
+    @validates_schema
+    def _unidentified_within_the_group(self, data: dict[str, Any], **_: Any) -> None:
+        members, unidentified = data.get("group_member_count"), data.get("unidentified_victim_count")
+        if members is not None and unidentified is not None and unidentified > members:
+            raise ValidationError("Must not exceed group_member_count.", "unidentified_victim_count")
 
     @validates_schema
     def _dates_in_order(self, data: dict[str, Any], **_: Any) -> None:
@@ -208,7 +253,15 @@ class _CaseFieldsSchema(BaseSchema):
 
 
 class CaseCreateSchema(_CaseFieldsSchema):
-    intake_channel = fields.Enum(IntakeChannel, by_value=True, required=True)
+    intake_channel = fields.Enum(
+        IntakeChannel,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "police_initiative: the unit's own investigation, no report; platform_tip, "
+            "agency_tip: a platform's report or an agency's tip (name it in tip_source)"
+        },
+    )
     received_on = PastDate(required=True)
     assignee_id = Id(allow_none=True, load_default=None)
     victims = fields.List(fields.Nested(VictimCreateSchema), load_default=list, validate=validate.Length(max=500))
@@ -217,6 +270,11 @@ class CaseCreateSchema(_CaseFieldsSchema):
         fields.Nested(IdentifierCreateSchema), load_default=list, validate=validate.Length(max=500)
     )
     evidence = fields.List(fields.Nested(EvidenceCreateSchema), load_default=list, validate=validate.Length(max=500))
+
+    @validates_schema
+    def _tip_source_with_a_tip(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("tip_source") and data.get("intake_channel") not in TIP_CHANNELS:
+            raise ValidationError("Only for the platform_tip and agency_tip intake channels.", "tip_source")
 
     @validates_schema
     def _victim_keys_resolve(self, data: dict[str, Any], **_: Any) -> None:
@@ -268,6 +326,13 @@ class AssignmentSchema(BaseSchema):
 
 
 class CaseQuerySchema(PaginationQuerySchema):
+    reference = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9-]{1,32}$", error="A case reference or its start, e.g. D11-2026-0001."),
+        metadata={"description": "A case reference (D11-2026-000123) or its start (D11-2026-00)"},
+    )
+    police_report_number = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "As on the police report, any case"}
+    )
     status = fields.Enum(CaseStatus, by_value=True)
     state = fields.String(validate=validate.Regexp(r"^MY-\d{2}$"))
     offence = fields.String(validate=validate.Length(min=2, max=32), metadata={"description": "e.g. PC 383"})
@@ -360,6 +425,7 @@ class OffenceSchema(BaseSchema):
     status = fields.Enum(OffenceStatus, by_value=True)
     attempted = fields.Boolean()
     notes = fields.String(allow_none=True)
+    age_rule_reason = fields.String(allow_none=True)
     victim_ids = fields.Method("_victim_ids")
 
     def _victim_ids(self, offence: Any) -> list[int]:
@@ -439,6 +505,11 @@ class CaseSchema(CaseSummarySchema):
     notes = fields.String(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     police_case_id = fields.Integer(allow_none=True)
+    tip_source = fields.String(allow_none=True)
+    group_member_count = fields.Integer(allow_none=True)
+    unidentified_victim_count = fields.Integer(
+        allow_none=True, metadata={"description": "Believed affected, not identified: not in victim_count"}
+    )
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     victims = fields.List(fields.Nested(VictimSchema))

@@ -21,6 +21,10 @@ class NotificationSchema(BaseSchema):
     read_at = fields.DateTime(allow_none=True)
 
 
+class MarkedReadSchema(BaseSchema):
+    marked = fields.Integer(metadata={"description": "How many were unread"})
+
+
 class NotificationPageSchema(PageSchema):
     items = fields.List(fields.Nested(NotificationSchema))
     unread = fields.Integer()

@@ -334,9 +334,16 @@ class ReferralEventSchema(BaseSchema):
     from_status = fields.Enum(ReferralStatus, by_value=True, allow_none=True)
     to_status = fields.Enum(ReferralStatus, by_value=True, allow_none=True)
     actor_id = fields.Integer(allow_none=True)
+    actor = fields.Method("_actor", metadata={"description": "Who acted: {id, name, organisation}; null: the system"})
     takedown_item_id = fields.Integer(allow_none=True)
     note = fields.String(allow_none=True)
     occurred_at = fields.DateTime()
+
+    def _actor(self, event: Any) -> dict[str, Any] | None:
+        user = event.actor
+        if user is None:
+            return None
+        return {"id": user.id, "name": user.full_name, "organisation": user.organisation.name}
 
 
 class PoliceCaseRefSchema(BaseSchema):

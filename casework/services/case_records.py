@@ -41,6 +41,7 @@ def _cases(organisation_id: int | None) -> sa.Select[Any]:
             Case.has_minor_victim,
             Case.payments_count,
             Case.material_released,
+            Case.unidentified_victim_count,
         )
         .join(Organisation, Organisation.id == Case.organisation_id)
         .order_by(Case.id)
@@ -120,6 +121,7 @@ def stream_case_records(connection: Connection, organisation_id: int | None = No
             has_minor=row.has_minor_victim,
             payments_count=row.payments_count,
             material_released=row.material_released,
+            unidentified_victims=row.unidentified_victim_count or 0,
             offences=tuple(
                 OffenceRecord(code=o[1], severity_rank=o[2], title=o[3], victim_ids=tuple(o[4] or ()))
                 for o in case_offences

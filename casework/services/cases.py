@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from casework import policies
-from casework.errors import Conflict, InvalidTransition, PreconditionFailed, ValidationFailed
+from casework.errors import Conflict, InvalidTransition, ValidationFailed
 from casework.extensions import db
 from casework.models.cases import (
     CASE_TRANSITIONS,
@@ -25,7 +26,7 @@ from casework.models.cases import (
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.reference import AbuseType, OffenceCode, Platform, State
 from casework.models.users import Role, User
-from casework.services import audit, identifiers, offences, reference, victims
+from casework.services import audit, identifiers, offences, reference, versions, victims
 from casework.services.scoping import SUMMARY_OPTIONS, get_visible_case, scope_within_organisation, scoped
 
 # Input groups that map onto prefixed columns.
@@ -88,7 +89,7 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
     reference.require_known("evidence", Platform, [e.get("platform") for e in nested["evidence"]])
     codes = reference.offence_codes_by_code(o["code"] for o in nested["offences"])
     unknown = {
-        i: {"code": [f"Unknown offence code {o['code']!r}."]}
+        i: {"code": [reference.unknown_offence_message(o["code"])]}
         for i, o in enumerate(nested["offences"])
         if reference.normalise_offence_code(o["code"]) not in codes
     }
@@ -125,10 +126,18 @@ def create_case(*, actor: User, data: dict[str, Any]) -> Case:
         by_key[item.get("key") or f"v{position}"] = victims.new_victim(case, item, position)
     case.has_minor_victim = any(v.is_minor for v in by_key.values())
     wanted = []
-    for item in nested["offences"]:
+    refused = {}
+    for index, item in enumerate(nested["offences"]):
         named = item.get("victims")
-        linked = list(by_key.values()) if named is None else [by_key[k] for k in named]
-        wanted.append((codes[reference.normalise_offence_code(item["code"])], item, linked))
+        keys = list(by_key) if named is None else list(named)
+        linked = [by_key[k] for k in keys]
+        code = codes[reference.normalise_offence_code(item["code"])]
+        message = offences.check_ages(code, linked, [f"victim {k!r}" for k in keys], item.get("age_rule_reason"))
+        if message:
+            refused[f"offences.{index}.victims"] = [message]
+        wanted.append((code, item, linked))
+    if refused:
+        raise ValidationFailed("A children-only offence and an adult victim.", refused)
     case.offence_code_ids = [code.id for code, _, _ in wanted]
     for item in nested["evidence"]:
         case.evidence.append(_build_evidence(actor, item))
@@ -164,26 +173,16 @@ def add_evidence(*, actor: User, case: Case, data: dict[str, Any]) -> Evidence:
     return evidence
 
 
-def check_version(case: Case, expected: int | None, *, from_header: bool) -> None:
-    """PreconditionFailed (If-Match) or Conflict (body version) when someone changed the case."""
-    if expected is None:
-        return
-    if expected != case.version:
-        message = "The case was changed by someone else; reload it and apply your edit again."
-        raise PreconditionFailed(message) if from_header else Conflict(message)
-
-
 def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: int | None) -> Case:
     """Change case fields. Needs case.update (edge) and the version last read (If-Match or
     `version`); a stale version is 412/409 and nothing changes. Audits the field names only."""
     data = dict(data)
     body_version = data.pop("version", None)
-    if if_match is None and body_version is None:
-        raise ValidationFailed(
-            "Send the version you last read.", {"version": ["Required (or an If-Match header with the ETag)."]}
-        )
+    versions.require_version(if_match, body_version)
     case = get_visible_case(actor, case_id, for_update=True)
-    check_version(case, if_match if if_match is not None else body_version, from_header=if_match is not None)
+    versions.check_version(
+        actor, case, if_match if if_match is not None else body_version, from_header=if_match is not None
+    )
     _check_reference_codes(data)
     merged = {
         "reported_to_police": case.reported_to_police,
@@ -203,10 +202,21 @@ def update_case(*, actor: User, case_id: int, data: dict[str, Any], if_match: in
         for victim in case.victims:
             victims.refresh_derived(victim, case)
         case.has_minor_victim = any(v.is_minor for v in case.victims)
+        _recheck_ages(case, "incident_started_on" if "incident_started_on" in changed else "received_on")
     if changed:
         flush_or_conflict()
         audit.record(actor, "case.updated", case, fields=sorted(changed))
     return case
+
+
+def _recheck_ages(case: Case, field: str) -> None:
+    """Ages are taken at the incident: a new date may make a victim of a children-only offence
+    older than it allows. Refused (422 on the date) unless the offence records a reason."""
+    for offence in case.offences:
+        names = [f"victim {v.id}" for v in offence.victims]
+        message = offences.check_ages(offence.offence_code, offence.victims, names, offence.age_rule_reason)
+        if message:
+            raise ValidationFailed("A children-only offence and an adult victim.", {field: [message]})
 
 
 def _check_merged_dates(values: dict[str, Any]) -> None:
@@ -234,7 +244,9 @@ def transition(*, actor: User, case_id: int, to: CaseStatus, outcome: Any, note:
     Needs case.transition (edge). InvalidTransition (409) otherwise. Audits."""
     case = get_visible_case(actor, case_id, for_update=True)
     if to not in CASE_TRANSITIONS[case.status]:
-        raise InvalidTransition(f"A case cannot go from {case.status.value} to {to.value}.")
+        allowed = sorted(CASE_TRANSITIONS[case.status], key=list(CaseStatus).index)
+        first = next((s.value for s in allowed if to in CASE_TRANSITIONS[s]), None)
+        raise InvalidTransition("case", case.status.value, f"go to {to.value}", [s.value for s in allowed], first=first)
     previous, case.status = case.status, to
     if to == CaseStatus.CLOSED:
         case.outcome, case.closed_at = outcome, datetime.now(UTC)
@@ -299,6 +311,11 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
     """Cases in the actor's scope, filtered, sorted and paginated (per_page at most 100).
     The total stops at COUNT_CAP (total_is_capped says so); pages go on beyond it."""
     conditions: list[ColumnElement[bool]] = []
+    if "reference" in filters:
+        conditions.append(_reference_is(filters["reference"]))
+    if "police_report_number" in filters:
+        number = normalise_police_report_number(filters["police_report_number"])
+        conditions.append(func.upper(Case.police_report_number) == number)
     if "status" in filters:
         conditions.append(Case.status == filters["status"])
     if "state" in filters:
@@ -334,6 +351,23 @@ def list_cases(*, actor: User, filters: dict[str, Any]) -> CasePage:
             ids = list(db.session.scalars(query.where(*conditions).order_by(*order).limit(per_page).offset(offset)))
         items = _in_order(actor, ids)
     return CasePage(items, page, per_page, min(total, COUNT_CAP), total > COUNT_CAP)
+
+
+_FULL_REFERENCE = re.compile(r"^[A-Z0-9]+-\d{4}-\d{6}$")
+
+
+def _reference_is(reference: str) -> ColumnElement[bool]:
+    """A whole reference by equality, a start of one by prefix: both on an index of reference
+    (ix_cases_reference_prefix, pattern ops, so LIKE 'D11-2026-00%' uses it in any collation)."""
+    wanted = reference.strip().upper()
+    if _FULL_REFERENCE.match(wanted):
+        return Case.reference == wanted
+    return Case.reference.like(wanted + "%")  # the schema lets only letters, digits and '-' through
+
+
+def normalise_police_report_number(number: str) -> str:
+    """How report numbers are compared: upper case, no surrounding or doubled spaces."""
+    return " ".join(number.upper().split())
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -70,7 +71,8 @@ def seed_demo_accounts(echo: Callable[[str], None]) -> list[tuple[str, str]]:
             lines.append(f"  {email:<30} {password or '(password unchanged)':<20} {secret or '-'}")
     if lines:
         echo(
-            "Demo accounts (shown once; reset with `flask users set-password EMAIL` and `flask users reset-mfa EMAIL`):"
+            "Demo accounts (shown once; reset with `flask --app wsgi users set-password EMAIL`"
+            " and `flask --app wsgi users reset-mfa EMAIL`):"
         )
         echo(f"  {'e-mail':<30} {'password':<20} TOTP secret (add it to an authenticator app)")
         for line in lines:
@@ -103,23 +105,30 @@ def ensure_synthetic_organisations() -> list[Organisation]:
     return found
 
 
-DEMO_CASES = 300
+# Dense enough that a month of the national report is not all small (suppressed) counts: about
+# 125 cases a month over the last two years, written by COPY in a second or two.
+DEMO_CASES = 3000
+DEMO_DAYS = 730
 
 
 def seed_demo_cases(echo: Callable[[str], None]) -> None:
-    """A small synthetic case load for the demo police unit and NGO, once (fake people only)."""
+    """A synthetic case load for the demo police unit and NGO over the last two years, once (fake
+    people only)."""
     owners = [organisations.get_by_code(code).id for code in ("D11", "WAO")]
     if db.session.scalar(select(func.count()).select_from(Case).where(Case.organisation_id.in_(owners))):
         return
     connection = db.session.connection().connection.driver_connection  # COPY needs the DB-API connection
+    today = datetime.now(UTC).date()
     generator.generate(
         connection,
         DEMO_CASES,
         identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
         organisations=owners,
         progress=False,
+        start=today - timedelta(days=DEMO_DAYS),
+        end=today,
     )
-    echo(f"demo cases: {DEMO_CASES} synthetic cases for D11 and WAO")
+    echo(f"demo cases: {DEMO_CASES} synthetic cases for D11 and WAO over the {DEMO_DAYS} days to {today}")
 
 
 def seed_everything(echo: Callable[[str], None]) -> None:

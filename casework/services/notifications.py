@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from casework.errors import NotFound
 from casework.extensions import db
 from casework.models.cases import Case
 from casework.models.notifications import Notification, NotificationKind
-from casework.models.referrals import Referral
+from casework.models.referrals import Referral, ReferralEvent
 from casework.models.users import Role, User
 
 # On the receiving side: those who work the inbox (liaisons) and supervisors (police units
@@ -53,22 +53,50 @@ def recipient_user_ids(referral: Referral) -> list[int]:
     )
 
 
-def notify(user_ids: Iterable[int], kind: NotificationKind, referral: Referral, message: str) -> int:
-    """Create one notification per user; a (user, kind, referral) that exists is left alone, so
-    callers may run twice. Returns how many were new."""
+def notify(
+    user_ids: Iterable[int],
+    kind: NotificationKind,
+    referral: Referral,
+    message: str,
+    *,
+    event: ReferralEvent | None = None,
+) -> int:
+    """Create one notification per user; a (user, kind, referral), or with `event` a (user, event),
+    that exists is left alone, so callers may run twice. Returns how many were new."""
     rows = [
-        {"user_id": user_id, "kind": kind, "referral_id": referral.id, "message": message}
+        {
+            "user_id": user_id,
+            "kind": kind,
+            "referral_id": referral.id,
+            "referral_event_id": event.id if event else None,
+            "message": message,
+        }
         for user_id in dict.fromkeys(user_ids)
     ]
     if not rows:
         return 0
+    if event is None:
+        target, where = ["user_id", "kind", "referral_id"], Notification.referral_event_id.is_(None)
+    else:
+        target, where = ["user_id", "referral_event_id"], Notification.referral_event_id.isnot(None)
     statement = (
         insert(Notification)
         .values(rows)
-        .on_conflict_do_nothing(index_elements=["user_id", "kind", "referral_id"])
+        .on_conflict_do_nothing(index_elements=target, index_where=where)
         .returning(Notification.id)
     )
     return len(db.session.execute(statement).all())
+
+
+def acted_by(user: User) -> str:
+    """'Nur Hafizah (JBG Legal Aid)': a member of staff, never a victim."""
+    return f"{user.full_name} ({user.organisation.name})"
+
+
+def tell_sender(referral: Referral, event: ReferralEvent, kind: NotificationKind, what: str, actor: User) -> int:
+    """The sender and the case's assignee hear what the recipient did (one notification per event)."""
+    message = f"{describe(referral)} {what} by {acted_by(actor)}."
+    return notify(sender_user_ids(referral), kind, referral, message[:300], event=event)
 
 
 def describe(referral: Referral) -> str:
@@ -95,6 +123,16 @@ def list_notifications(*, actor: User, filters: dict[str, Any]) -> NotificationP
         query.order_by(Notification.id.desc()).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return NotificationPage(list(items), page, per_page, total, unread or 0)
+
+
+def mark_all_read(*, actor: User) -> int:
+    """Mark every unread notification of the actor read; returns how many were unread."""
+    marked = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        .values(read_at=datetime.now(UTC))
+    )
+    return marked.rowcount or 0  # type: ignore[attr-defined]
 
 
 def mark_read(*, actor: User, notification_id: int) -> Notification:

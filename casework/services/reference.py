@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import json
+import re
 import time
 from collections.abc import Iterable
 from datetime import date
@@ -135,8 +137,53 @@ def offence_codes_by_code(codes: Iterable[str]) -> dict[str, OffenceCode]:
     return {code: db.session.merge(cached[code], load=False) for code in wanted if code in cached}
 
 
-def list_offence_codes() -> list[OffenceCode]:
-    return list(db.session.scalars(select(OffenceCode).order_by(OffenceCode.severity_rank.desc(), OffenceCode.code)))
+def list_offence_codes(q: str | None = None) -> list[OffenceCode]:
+    """Offence codes, most serious first; with q, those matching every word of it (see matches_offence)."""
+    rows = db.session.scalars(select(OffenceCode).order_by(OffenceCode.severity_rank.desc(), OffenceCode.code))
+    if not q:
+        return list(rows)
+    words = _words(q)
+    return [code for code in rows if matches_offence(code, words)]
+
+
+def _words(text: str) -> list[str]:
+    """'pc 376', 'PC376(1)', 'Rape' -> ['pc', '376', ...]: statute letters and sections apart."""
+    return [w for w in re.split(r"\s+|(?<=[a-z])(?=\d)", text.lower().strip()) if w]
+
+
+def matches_offence(code: OffenceCode, words: list[str]) -> bool:
+    """Every word names the statute ('pc', 'soac', 'penal'), starts the section ('376' finds
+    376(1)..376(4), '233(3)' itself) or starts a word of the title ('rape', 'extort')."""
+    section = code.section.lower()
+    title_words = re.findall(r"[a-z0-9]+", f"{code.title} {code.statute}".lower())
+    for word in words:
+        if word == code.statute_code.lower() or section == word:
+            continue
+        if section.startswith(word) and not section[len(word) : len(word) + 1].isdigit():
+            continue
+        if not word[:1].isdigit() and any(t.startswith(word) for t in title_words):
+            continue
+        return False
+    return True
+
+
+def suggest_offence_codes(code: str, limit: int = 5) -> list[str]:
+    """The nearest known codes to an unknown one: the sections it starts ('PC 376' -> PC 376(1),
+    PC 376(2)...), else the closest spellings."""
+    known = sorted(_cached_offence_codes())
+    wanted = normalise_offence_code(code)
+    started = [c for c in known if c.startswith(wanted) and not c[len(wanted) : len(wanted) + 1].isdigit()]
+    if started:
+        return started[:limit]
+    return difflib.get_close_matches(wanted, known, n=limit, cutoff=0.6)
+
+
+def unknown_offence_message(code: str) -> str:
+    """'Unknown offence code 'PC 376'. Did you mean PC 376(1), PC 376(2)...?' (or without the
+    suggestion when nothing is near)."""
+    message = f"Unknown offence code {code!r}."
+    nearest = suggest_offence_codes(code)
+    return f"{message} Did you mean {', '.join(nearest)}?" if nearest else message
 
 
 # Reference tables change only through `flask seed reference`; a short per-process cache saves

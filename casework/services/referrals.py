@@ -60,6 +60,36 @@ _ACTIONS = {
     ReferralStatus.WITHDRAWN: "withdrawn",
 }
 _UNFINISHED_ITEMS = {TakedownItemStatus.REQUESTED, TakedownItemStatus.REUPLOADED}
+# What the sender (and the case's assignee) hears of the recipient's moves and item updates.
+_SENDER_HEARS = {
+    ReferralStatus.ACKNOWLEDGED: NotificationKind.REFERRAL_ACKNOWLEDGED,
+    ReferralStatus.IN_PROGRESS: NotificationKind.REFERRAL_STARTED,
+    ReferralStatus.COMPLETED: NotificationKind.REFERRAL_COMPLETED,
+    ReferralStatus.DECLINED: NotificationKind.REFERRAL_DECLINED,
+}
+_ITEM_NEWS = {
+    TakedownItemStatus.REMOVED: (NotificationKind.TAKEDOWN_ITEM_REMOVED, "removed"),
+    TakedownItemStatus.REFUSED: (NotificationKind.TAKEDOWN_ITEM_REFUSED, "refused"),
+    TakedownItemStatus.REUPLOADED: (NotificationKind.TAKEDOWN_ITEM_REUPLOADED, "found re-uploaded"),
+}
+# The move to each status as its endpoint names it (POST /referrals/{id}/<move>).
+_MOVES = {
+    ReferralStatus.SENT: "send",
+    ReferralStatus.ACKNOWLEDGED: "acknowledge",
+    ReferralStatus.IN_PROGRESS: "start",
+    ReferralStatus.COMPLETED: "complete",
+    ReferralStatus.DECLINED: "decline",
+    ReferralStatus.WITHDRAWN: "withdraw",
+}
+
+
+def _refused_move(
+    referral: Referral, to: ReferralStatus, moves: dict[ReferralStatus, frozenset[ReferralStatus]]
+) -> InvalidTransition:
+    """409 naming the moves this side may make now, and the one that leads to `to` if any."""
+    allowed = sorted(moves.get(referral.status, frozenset()), key=list(ReferralStatus).index)
+    first = next((_MOVES[s] for s in allowed if to in moves.get(s, frozenset())), None)
+    return InvalidTransition("referral", referral.status.value, _MOVES[to], [_MOVES[s] for s in allowed], first=first)
 
 
 def _now() -> datetime:
@@ -359,7 +389,7 @@ def transition(
     _require_side(referral, actor, side)
     allowed = (SENDER_TRANSITIONS if side == SENDER else RECIPIENT_TRANSITIONS).get(referral.status, frozenset())
     if to not in allowed:
-        raise InvalidTransition(f"A referral cannot go from {referral.status.value} to {to.value}.")
+        raise _refused_move(referral, to, SENDER_TRANSITIONS if side == SENDER else RECIPIENT_TRANSITIONS)
     now, previous = _now(), referral.status
     if to == ReferralStatus.SENT:
         _send(actor, referral, now)
@@ -375,8 +405,10 @@ def transition(
         referral.closed_at = now
     if to == ReferralStatus.WITHDRAWN and referral.sent_at is not None:
         referral.shared, referral.shared_redacted_at = {}, now  # taken back: no longer shared
-    referral.record(_ACTIONS[to], actor_id=actor.id, to=to, note=note, at=now)
+    event = referral.record(_ACTIONS[to], actor_id=actor.id, to=to, note=note, at=now)
     db.session.flush()
+    if to in _SENDER_HEARS:
+        notifications.tell_sender(referral, event, _SENDER_HEARS[to], _ACTIONS[to], actor)
     details: dict[str, Any] = {"previous": previous.value, "new": to.value, "has_note": bool(note)}
     if to == ReferralStatus.SENT:
         details.update(consent_id=referral.consent_id, shared=sharing.shared_field_names(referral))
@@ -404,14 +436,18 @@ def update_takedown_item(
     referral = _find(actor, referral_id, for_update=True)
     _require_side(referral, actor, RECIPIENT)
     if referral.status not in (ReferralStatus.ACKNOWLEDGED, ReferralStatus.IN_PROGRESS):
-        raise InvalidTransition(
-            f"Takedown results are recorded on acknowledged referrals, not {referral.status.value} ones."
+        raise Conflict(
+            f"Takedown results are recorded on acknowledged or started referrals, not {referral.status.value} ones.",
+            details={"current_status": referral.status.value},
         )
     item = next((i for i in referral.takedown_items if i.id == item_id), None)
     if item is None:
         raise NotFound()
     if status not in TAKEDOWN_ITEM_TRANSITIONS[item.status]:
-        raise InvalidTransition(f"A takedown item cannot go from {item.status.value} to {status.value}.")
+        allowed = sorted(TAKEDOWN_ITEM_TRANSITIONS[item.status], key=list(TakedownItemStatus).index)
+        raise InvalidTransition(
+            "takedown item", item.status.value, f"become {status.value}", [s.value for s in allowed]
+        )
     at = occurred_at or _now()
     if item.requested_at is not None and at < item.requested_at:
         raise ValidationFailed("Before the request.", {"occurred_at": ["Must not be before the referral was sent."]})
@@ -424,8 +460,10 @@ def update_takedown_item(
         item.refused_at = at
     elif status == TakedownItemStatus.REUPLOADED:
         item.reuploaded_at = at
-    referral.record(f"takedown_item_{status.value}", actor_id=actor.id, note=note, takedown_item_id=item.id)
+    event = referral.record(f"takedown_item_{status.value}", actor_id=actor.id, note=note, takedown_item_id=item.id)
     db.session.flush()
+    what = f"- address {item.id} {_ITEM_NEWS[status][1]}"
+    notifications.tell_sender(referral, event, _ITEM_NEWS[status][0], what, actor)
     audit.record(
         actor, "referral.takedown_item_updated", referral, item_id=item.id, previous=previous.value, new=status.value
     )
@@ -452,7 +490,7 @@ def link_police_case(*, actor: User, referral_id: int, police_case_id: int) -> R
         ReferralStatus.IN_PROGRESS,
         ReferralStatus.COMPLETED,
     }:
-        raise InvalidTransition(f"A {referral.status.value} referral links no police case.")
+        raise Conflict(f"A {referral.status.value} referral links no police case.")
     police_case = get_visible_case(actor, police_case_id, detail=False)
     if police_case.organisation_id != referral.recipient_organisation_id:
         raise NotFound()

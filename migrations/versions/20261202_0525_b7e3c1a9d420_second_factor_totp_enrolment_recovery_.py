@@ -1,7 +1,7 @@
 """second factor: TOTP enrolment, replay guard, half-open sessions, recovery codes
 
 Revision ID: b7e3c1a9d420
-Revises: 5a15e8d7ee62
+Revises: b7c1d2e3f4a5
 Create Date: 2026-12-02 05:10:00
 
 users.mfa_secret (there since the first revision) now holds the TOTP secret; mfa_enrolled_at
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "b7e3c1a9d420"
-down_revision = "5a15e8d7ee62"
+down_revision = "b7c1d2e3f4a5"
 branch_labels = None
 depends_on = None
 

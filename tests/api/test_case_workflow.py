@@ -203,7 +203,7 @@ def test_offence_code_ids_follow_the_offences(investigator):
     from casework.models.cases import Case, CaseOffence
 
     case_id = open_case(investigator, victims=[{}], offences=[{"code": "PC 376(1)"}]).get_json()["id"]
-    investigator.post(f"/api/v1/cases/{case_id}/offences", json={"code": "PC 383"})
+    investigator.post(f"/api/v1/cases/{case_id}/offences", json={"code": "PC 383", "version": 1})
     stored = db.session.scalar(select(Case.offence_code_ids).where(Case.id == case_id))
     recorded = db.session.scalars(
         select(CaseOffence.offence_code_id).where(CaseOffence.case_id == case_id).order_by(CaseOffence.id)
@@ -277,7 +277,9 @@ def test_offence_and_abuse_type_keys_follow_every_pair_and_later_edits(investiga
             assert found(offence, abuse_type) == [body["id"]]
     assert found("PC%20383", "impersonation") == []
     assert found("PC%20292", "threat_to_distribute") == []
-    response = investigator.post(f"/api/v1/cases/{body['id']}/offences", json={"code": "PC 292"})
+    response = investigator.post(
+        f"/api/v1/cases/{body['id']}/offences", json={"code": "PC 292", "version": body["version"]}
+    )
     assert response.status_code == 201, response.get_json()
     assert found("PC%20292", "threat_to_distribute") == [body["id"]]
 

@@ -16,7 +16,7 @@ def test_unknown_fields_are_rejected_with_field_errors(client, factory):
     body = response.get_json()
     assert response.status_code == 422
     assert set(body) >= {"code", "status", "message", "errors"}
-    assert body["errors"]["json"]["hq"] == ["Unknown field."]
+    assert body["errors"]["hq"] == ["Unknown field."]
 
 
 def test_wrong_types_are_field_errors(client, factory):
@@ -31,7 +31,7 @@ def test_wrong_types_are_field_errors(client, factory):
             "password": "x",
         },
     )
-    errors = response.get_json()["errors"]["json"]
+    errors = response.get_json()["errors"]
     assert response.status_code == 422
     assert set(errors) == {"email", "role", "organisation_id"}
 

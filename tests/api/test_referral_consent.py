@@ -153,8 +153,8 @@ def test_bad_consent_input_is_422_naming_the_field_and_writes_nothing(world):
         body |= {"decision": "given", "method": "written", **change}
         response = world.caseworker.post(f"/api/v1/cases/{case['id']}/consents", json=body)
         assert response.status_code == 422, (change, response.get_json())
-        errors = response.get_json()["errors"]
-        assert field in errors.get("json", errors), change
+        fields = {name.split(".")[0] for name in response.get_json()["errors"]}
+        assert field in fields, change
     assert count(Consent) == 0
 
 
@@ -179,7 +179,7 @@ def test_override_needs_its_own_permission_and_a_reason_and_is_audited(world):
     no_reason = world.draft(case, "MCMC", "takedown", client=world.ngo_supervisor)
     assert no_reason.status_code == 409
     short = world.draft(case, "MCMC", "takedown", client=world.ngo_supervisor, override_consent_reason="   because ")
-    assert short.status_code == 422 and "override_consent_reason" in short.get_json()["errors"]["json"]
+    assert short.status_code == 422 and "override_consent_reason" in short.get_json()["errors"]
     assert count(Referral) == 0
 
     done = world.draft(case, "MCMC", "takedown", client=world.ngo_supervisor, override_consent_reason=reason)

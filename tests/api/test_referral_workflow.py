@@ -124,7 +124,7 @@ def test_bad_input_to_moves_is_422_and_changes_nothing(world):
         ("acknowledge", {"status": "completed"}, "status"),
     ]:
         response = world.jbg_liaison.post(url(referral, action), json=body)
-        assert response.status_code == 422 and field in response.get_json()["errors"]["json"], (action, body)
+        assert response.status_code == 422 and field in response.get_json()["errors"], (action, body)
     assert db.session.scalar(select(Referral.status).where(Referral.id == referral["id"])).value == "sent"
     assert event_count(referral["id"]) == 2
 
@@ -146,8 +146,8 @@ def test_bad_referral_input_is_422_and_writes_nothing(world):
     ]:
         response = world.draft(case, "MCMC", "takedown", overrides=change)
         assert response.status_code == 422, (change, response.get_json())
-        errors = response.get_json()["errors"]
-        assert field in errors.get("json", errors), change
+        fields = {name.split(".")[0] for name in response.get_json()["errors"]}  # takedown_items.0.url
+        assert field in fields, change
     assert db.session.scalar(select(func.count()).select_from(Referral)) == 0
 
 

@@ -161,7 +161,7 @@ def test_exports_are_private_to_their_requester_and_need_the_right_role(app, wor
 def test_bad_filters_are_422_under_filters(app, world):
     analyst = browser(app, world["analyst"])
     response = analyst.post("/api/v1/exports", json={"kind": "statistics", "filters": {"date_from": "yesterday"}})
-    assert response.status_code == 422 and "date_from" in response.get_json()["errors"]["filters"]
+    assert response.status_code == 422 and "filters.date_from" in response.get_json()["errors"]
     assert analyst.post("/api/v1/exports", json={"kind": "pdf"}).status_code == 422
 
 

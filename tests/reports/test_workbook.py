@@ -39,6 +39,7 @@ SHEETS = [
     "Estimate",
     "Referrals",
     "Takedown items",
+    "Unidentified victims",
 ]
 HEADER = 4  # title, description, blank, header
 

@@ -179,12 +179,14 @@ def test_adding_383_to_a_case_with_376_keeps_both(investigator):
             "offences": [{"code": "PC 376(1)"}],
         },
     ).get_json()
-    added = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 383"})
+    added = investigator.post(
+        f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 383"}, headers={"If-Match": '"v1"'}
+    )
     assert added.status_code == 201
     again = investigator.get(f"/api/v1/cases/{case['id']}").get_json()
     assert {o["code"] for o in again["offences"]} == {"PC 376(1)", "PC 383"}
     assert again["most_serious_offence"] == "PC 376(1)"
-    duplicate = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 383"})
+    duplicate = investigator.post(f"/api/v1/cases/{case['id']}/offences", json={"code": "PC 383", "version": 2})
     assert duplicate.status_code == 409
 
 

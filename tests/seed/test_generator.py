@@ -108,7 +108,7 @@ def test_identifier_values_are_stored_normalised(owners):
         "bank_account": (r"\d+", r"[a-z ]+"),
         "chat_group": (r"https://t\.me/[a-z0-9_]+", r"telegram"),
         "url": (r"https://[a-z.]+/[a-z0-9_/]+", r""),
-        "ewallet": (r"\+601\d{8,9}", r"[a-z ]+"),
+        "ewallet": (r"\+601\d{8,9}", r"[a-z ']+"),
     }
     rows = _sql("SELECT kind::text, value, qualifier FROM identifiers")
     assert {kind for kind, _, _ in rows} >= {"phone", "username", "bank_account", "chat_group"}
