@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from casework import api as api_package
 from casework import (
     cli,
+    encryption,
     error_handlers,
     models,  # noqa: F401 - registers the mappers
     passwords,
@@ -39,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    encryption.init_app(app)  # a missing or malformed key ring stops start-up here (ConfigError)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     request_meta.init_app(app)

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from rq import Worker
 from tqdm import tqdm
 
-from casework import queue
+from casework import encryption, queue
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.jobs import exports as export_jobs
@@ -186,6 +186,7 @@ def seed_synthetic(n_cases: int, seed: int, org_codes: tuple[str, ...], progress
         connection,
         n_cases,
         identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        key_ring=encryption.ring(),
         seed=seed,
         organisations=owners,
         progress=progress,

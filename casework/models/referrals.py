@@ -29,11 +29,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
 from casework.models.base import TimestampMixin
+from casework.models.encrypted import EncryptedJSON, EncryptedText
 from casework.models.organisations import Organisation
 
 if TYPE_CHECKING:
@@ -139,11 +139,11 @@ class Consent(db.Model):
     obtained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when the victim decided
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText("consents.note"))  # may name people: encrypted
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod, "consent_method"))
-    withdrawal_note: Mapped[str | None] = mapped_column(Text)
+    withdrawal_note: Mapped[str | None] = mapped_column(EncryptedText("consents.withdrawal_note"))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     victim: Mapped[Victim] = relationship()
@@ -190,7 +190,7 @@ class Referral(TimestampMixin, db.Model):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), index=True)
     consent_override_reason: Mapped[str | None] = mapped_column(Text)
     consent_overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)  # the sender's covering note
+    note: Mapped[str | None] = mapped_column(EncryptedText("referrals.note"))  # the sender's covering note
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -204,8 +204,8 @@ class Referral(TimestampMixin, db.Model):
     complete_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    # The snapshot of shared fields taken at send time (see the module docstring).
-    shared: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The snapshot of shared fields taken at send time (see the module docstring), encrypted at rest.
+    shared: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("referrals.shared"), default=dict)
     shared_redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # erased: see above
 
     case: Mapped[Case] = relationship()

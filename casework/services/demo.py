@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy import func, select
 
+from casework import encryption
 from casework.extensions import db
 from casework.models.cases import Case
 from casework.models.organisations import Organisation, OrganisationKind
@@ -95,6 +96,7 @@ def seed_demo_cases(echo: Callable[[str], None]) -> None:
         connection,
         DEMO_CASES,
         identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        key_ring=encryption.ring(),
         organisations=owners,
         progress=False,
     )
