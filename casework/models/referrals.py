@@ -271,7 +271,8 @@ class ReferralEvent(db.Model):
     to_status: Mapped[ReferralStatus | None] = mapped_column(_enum(ReferralStatus, "referral_status"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (overdue scan)
     takedown_item_id: Mapped[int | None] = mapped_column(ForeignKey("takedown_items.id", ondelete="SET NULL"))
-    note: Mapped[str | None] = mapped_column(Text)
+    # Carries the covering note and transition notes, which may name people: encrypted.
+    note: Mapped[str | None] = mapped_column(EncryptedText("referral_events.note"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     referral: Mapped[Referral] = relationship(back_populates="events")

@@ -4,8 +4,8 @@ Revision ID: d7f20887bbd7
 Revises: 5a15e8d7ee62
 Create Date: 2026-12-02 05:20:00
 
-Victims' identity and contact columns, consent notes, referral covering notes and referral
-snapshots become `bytea` holding AES-256-GCM ciphertext (casework.encryption). Existing rows are
+Victims' identity and contact columns, consent notes, referral covering notes, referral event
+notes (which repeat the covering note) and referral snapshots become `bytea` holding AES-256-GCM ciphertext (casework.encryption). Existing rows are
 encrypted here, in the migration's transaction, under the current key of the configured ring
 (CASEWORK_ENCRYPTION_KEYS / CASEWORK_ENCRYPTION_KEY_ID, read by the app that runs `flask db
 upgrade`): no plaintext is left behind and the app never has to read legacy clear values. Each
@@ -47,6 +47,9 @@ COLUMNS = {
     "referrals": [
         ("note", "referrals.note", "text", "{c}"),
         ("shared", "referrals.shared", "jsonb", "{c}::text"),
+    ],
+    "referral_events": [
+        ("note", "referral_events.note", "text", "{c}"),
     ],
 }
 
