@@ -134,6 +134,9 @@ def test_a_value_under_a_key_missing_from_the_ring_is_a_clear_error_on_read(fact
     client = make_client().as_user(factory.user(Role.CASEWORKER, ngo))
     case = client.post("/api/v1/cases", json=case_body()).get_json()
     ring_swap(KeyRing({"k2": NEW_KEY}, "k2"))
+    response = client.get(f"/api/v1/cases/{case['id']}?include_identity=true")
+    assert response.status_code == 503 and "encryption keys" in response.get_json()["message"]
+    assert "Aisyah" not in response.get_data(as_text=True)
     db.session.expire_all()
     with pytest.raises(DecryptionError, match="key id 'dev', which is not in CASEWORK_ENCRYPTION_KEYS") as raised:
         db.session.scalars(sa.select(Victim.full_name).where(Victim.case_id == case["id"])).all()
