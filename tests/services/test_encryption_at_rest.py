@@ -3,6 +3,7 @@ API, rotation to a new key while requests write, and a wrong or missing key refu
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 import shutil
@@ -232,3 +233,23 @@ def test_rotation_while_requests_write_loses_nothing_and_old_and_new_keys_decryp
     with pytest.raises(DecryptionError, match="key id 'k2'"):
         db.session.scalars(sa.select(Victim.full_name)).all()
     db.session.rollback()
+
+
+@pytest.mark.committing
+def test_the_keys_commands_generate_rotate_and_report(app_ctx, ring_swap):
+    cli = app_ctx.test_cli_runner()
+    generated = cli.invoke(args=["keys", "generate"])
+    assert generated.exit_code == 0 and len(base64.b64decode(generated.stdout.strip())) == 32
+    assert cli.invoke(args=["seed", "synthetic", "--cases", "30", "--no-progress"]).exit_code == 0
+    before = cli.invoke(args=["keys", "status"])
+    assert before.exit_code == 0 and "current key: dev" in before.output
+    assert re.search(r"dev +\d+ values", before.output)
+
+    ring_swap(KeyRing({"dev": _dev_key(), "k2": base64.b64decode(generated.stdout.strip())}, "k2"))
+    rotated = cli.invoke(args=["keys", "rotate", "--batch-size", "7", "--no-progress"])
+    assert rotated.exit_code == 0, rotated.output
+    assert re.search(r"re-encrypted under k2: victims \d+", rotated.output) and "retired" in rotated.output
+    after = cli.invoke(args=["keys", "status"]).output
+    assert re.search(r"k2 +\d+ values", after) and not re.search(r"dev +\d+ values", after)
+    again = cli.invoke(args=["keys", "rotate", "--no-progress"])  # resumable: nothing left to do
+    assert again.exit_code == 0 and "nothing to do" in again.output
