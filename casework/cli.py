@@ -12,6 +12,7 @@ from rq import Worker
 from tqdm import tqdm
 
 from casework import encryption, queue
+from casework.config import ConfigError
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.jobs import exports as export_jobs
@@ -255,10 +256,19 @@ def generate_key() -> None:
     click.echo("CASEWORK_ENCRYPTION_KEY_ID, restart them all, then run `flask keys rotate`.", err=True)
 
 
+def _check_ring() -> None:
+    """check_ring(), committed; a wrong or missing key is a clean CLI error."""
+    try:
+        _run(encryption_keys.check_ring)
+    except ConfigError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+
+
 @keys_cli.command("status")
 def key_status() -> None:
     """Check the ring against the data and count stored values per key id."""
-    _run(encryption_keys.check_ring)
+    _check_ring()
     ring = encryption.ring()
     click.echo(f"current key: {ring.current_id}; keys in the ring: {', '.join(sorted(ring.keys))}")
     for key_id, count in sorted(encryption_keys.values_per_key().items()):
@@ -270,10 +280,12 @@ def key_status() -> None:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def rotate_keys(batch_size: int, progress: bool) -> None:
     """Re-encrypt every value not under the current key, in batches, while the service runs; resumable."""
-    _run(encryption_keys.check_ring)
+    _check_ring()
     bar = tqdm(total=encryption_keys.pending(), unit="row", disable=not progress, file=sys.stderr, desc="rotate")
     try:
         result = encryption_keys.rotate(batch_size=batch_size, progress=bar.update)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
     finally:
         bar.close()
     rows = ", ".join(f"{table} {count}" for table, count in result.rows.items()) or "nothing to do"
@@ -287,7 +299,8 @@ def rotate_keys(batch_size: int, progress: bool) -> None:
 @click.option("--with-scheduler/--no-scheduler", default=True)
 def worker(burst: bool, with_scheduler: bool) -> None:
     """Run an RQ worker on every queue, inside the app context."""
-    encryption_keys.check_at_start(current_app._get_current_object())  # type: ignore[attr-defined]  # a wrong or missing key stops the worker here
+    # A wrong encryption key, or one missing from the ring, stops the worker here.
+    encryption_keys.check_at_start(current_app._get_current_object())  # type: ignore[attr-defined]
     queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
     if with_scheduler:  # each periodic job then keeps itself scheduled
         referral_jobs.schedule_next_scan()
