@@ -5,6 +5,8 @@ casework/instance.py), so commands work against its embedded servers with no var
 """
 
 from casework import create_app, instance
+from casework.services import encryption_keys
 
 instance.apply()
 app = create_app()
+encryption_keys.check_at_start(app)  # a wrong encryption key, or one missing from the ring, stops start-up

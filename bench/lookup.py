@@ -52,7 +52,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from casework import create_app
+from casework import create_app, encryption
 from casework.extensions import db
 from casework.models import Case, Organisation, User
 from casework.models.identifiers import IdentifierKind
@@ -880,7 +880,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"database {DATABASE} on {make_url(server).host}: migrated, reference data loaded", flush=True)
         began = time.perf_counter()
         counts = generator.generate(
-            dsn, args.cases, identity_key=IDENTITY_KEY.encode(), seed=args.seed, progress=not args.no_progress
+            dsn,
+            args.cases,
+            identity_key=IDENTITY_KEY.encode(),
+            key_ring=encryption.ring_from_config(app.config),
+            seed=args.seed,
+            progress=not args.no_progress,
         )
         seconds = time.perf_counter() - began
         total = sum(counts.values())

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
-from casework import create_app
+from casework import create_app, encryption
 from casework.extensions import db
 from casework.models.exports import Export, ExportKind, ExportStatus
 from casework.models.users import Role, User
@@ -88,7 +88,11 @@ def prepare(server: str, n_cases: int) -> None:
         db.session.commit()
         started = time.perf_counter()
         counts = generator.generate(
-            database_url(server), n_cases, identity_key=app.config["IDENTITY_HASH_KEY"].encode(), progress=True
+            database_url(server),
+            n_cases,
+            identity_key=app.config["IDENTITY_HASH_KEY"].encode(),
+            key_ring=encryption.ring(),
+            progress=True,
         )
         elapsed = time.perf_counter() - started
         print(f"generated {counts['cases']:,} cases in {elapsed:.1f} s ({counts['cases'] / elapsed:,.0f} cases/s)")

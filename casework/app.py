@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from casework import api as api_package
 from casework import (
     cli,
+    encryption,
     error_handlers,
     log_hygiene,
     models,  # noqa: F401 - registers the mappers
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     log_hygiene.init_app(app)  # no SQL parameters, row values or exception text in any log record
 
+    encryption.init_app(app)  # a missing or malformed key ring stops start-up here (ConfigError)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     request_meta.init_app(app)

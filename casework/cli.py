@@ -12,7 +12,8 @@ from flask.cli import AppGroup
 from rq import Worker
 from tqdm import tqdm
 
-from casework import queue
+from casework import encryption, queue
+from casework.config import ConfigError
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.jobs import exports as export_jobs
@@ -20,7 +21,7 @@ from casework.jobs import referrals as referral_jobs
 from casework.models.exports import ExportKind
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
-from casework.services import audit, demo, exports, mfa, organisations, reference, referrals, users
+from casework.services import audit, demo, encryption_keys, exports, mfa, organisations, reference, referrals, users
 from seed import generator
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -29,6 +30,7 @@ audit_cli = AppGroup("audit", help="Inspect the audit trail.")
 seed_cli = AppGroup("seed", help="Load reference and demo data.")
 reports_cli = AppGroup("reports", help="Statistics exports.")
 referrals_cli = AppGroup("referrals", help="Referral housekeeping.")
+keys_cli = AppGroup("keys", help="Encryption keys of victim data at rest.")
 
 
 def _run(action):  # type: ignore[no-untyped-def]
@@ -197,6 +199,7 @@ def seed_synthetic(n_cases: int, seed: int, org_codes: tuple[str, ...], progress
         connection,
         n_cases,
         identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        key_ring=encryption.ring(),
         seed=seed,
         organisations=owners,
         progress=progress,
@@ -256,11 +259,59 @@ def export_report(kind: str, out: str, org_code: str | None, filter_pairs: tuple
     click.echo(f"wrote {out} ({size:,} bytes{f', {rows:,} rows' if rows is not None else ''})")
 
 
+@keys_cli.command("generate")
+def generate_key() -> None:
+    """Print a new random AES-256 key (base64) for CASEWORK_ENCRYPTION_KEYS."""
+    click.echo(encryption.generate_key())
+    click.echo("Add it as a new id (e.g. k2:<key>) to CASEWORK_ENCRYPTION_KEYS on every process, make it", err=True)
+    click.echo("CASEWORK_ENCRYPTION_KEY_ID, restart them all, then run `flask keys rotate`.", err=True)
+
+
+def _check_ring() -> None:
+    """check_ring(), committed; a wrong or missing key is a clean CLI error."""
+    try:
+        _run(encryption_keys.check_ring)
+    except ConfigError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+
+
+@keys_cli.command("status")
+def key_status() -> None:
+    """Check the ring against the data and count stored values per key id."""
+    _check_ring()
+    ring = encryption.ring()
+    click.echo(f"current key: {ring.current_id}; keys in the ring: {', '.join(sorted(ring.keys))}")
+    for key_id, count in sorted(encryption_keys.values_per_key().items()):
+        click.echo(f"  {key_id:<32} {count:>10} values")
+
+
+@keys_cli.command("rotate")
+@click.option("--batch-size", type=click.IntRange(min=1), default=encryption_keys.BATCH_SIZE, show_default=True)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+def rotate_keys(batch_size: int, progress: bool) -> None:
+    """Re-encrypt every value not under the current key, in batches, while the service runs; resumable."""
+    _check_ring()
+    bar = tqdm(total=encryption_keys.pending(), unit="row", disable=not progress, file=sys.stderr, desc="rotate")
+    try:
+        result = encryption_keys.rotate(batch_size=batch_size, progress=bar.update)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        bar.close()
+    rows = ", ".join(f"{table} {count}" for table, count in result.rows.items()) or "nothing to do"
+    click.echo(f"re-encrypted under {encryption.ring().current_id}: {rows} ({result.passes} pass(es))")
+    if result.retired:
+        click.echo(f"retired (no value uses them; they may leave the ring): {', '.join(result.retired)}")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--with-scheduler/--no-scheduler", default=True)
 def worker(burst: bool, with_scheduler: bool) -> None:
     """Run an RQ worker on every queue, inside the app context."""
+    # A wrong encryption key, or one missing from the ring, stops the worker here.
+    encryption_keys.check_at_start(current_app._get_current_object())  # type: ignore[attr-defined]
     queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
     if with_scheduler:  # each periodic job then keeps itself scheduled
         referral_jobs.schedule_next_scan()
@@ -269,5 +320,5 @@ def worker(burst: bool, with_scheduler: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (users_cli, orgs_cli, audit_cli, seed_cli, referrals_cli, reports_cli, worker):
+    for group in (users_cli, orgs_cli, audit_cli, seed_cli, referrals_cli, reports_cli, keys_cli, worker):
         app.cli.add_command(group)

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development, see validate()
+# The development and test encryption key ring (casework.encryption): public, so refused outside them.
+DEV_ENCRYPTION_KEYS = "dev:fB0mZJ5DjEPQcDtM0l3czjGvULd0U6m/N/KVfIyMUjE="
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +39,11 @@ def from_environment() -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("CASEWORK_SECRET_KEY") or (DEV_SECRET if development else None),
         # Keyed hash for recognising the same victim across organisations (HMAC-SHA256).
         "IDENTITY_HASH_KEY": os.environ.get("CASEWORK_IDENTITY_HASH_KEY") or (DEV_SECRET if development else None),
+        # Victim data at rest (casework.encryption): 'id:base64key,...' and the id that encrypts new values.
+        "ENCRYPTION_KEYS": os.environ.get("CASEWORK_ENCRYPTION_KEYS") or (DEV_ENCRYPTION_KEYS if development else None),
+        "ENCRYPTION_KEY_ID": os.environ.get("CASEWORK_ENCRYPTION_KEY_ID") or None,
+        # Off only for benchmarks and tests comparing with and without it (refused in production).
+        "ENCRYPTION_ENABLED": _env_bool("CASEWORK_ENCRYPTION_ENABLED", True),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", "")),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "QUEUE_PREFIX": os.environ.get("CASEWORK_QUEUE_PREFIX", ""),
@@ -95,6 +102,8 @@ def apply_development_defaults(config: dict[str, Any]) -> None:
     if config.get("CASEWORK_ENV") in {"development", "test"}:
         for name in ("SECRET_KEY", "IDENTITY_HASH_KEY"):
             config[name] = config.get(name) or DEV_SECRET
+        if not config.get("ENCRYPTION_KEYS"):
+            config["ENCRYPTION_KEYS"], config["ENCRYPTION_KEY_ID"] = DEV_ENCRYPTION_KEYS, None
 
 
 def validate(config: dict[str, Any]) -> None:
@@ -108,5 +117,10 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("CASEWORK_IDENTITY_HASH_KEY is not set (needed to match victims privately).")
     if config.get("CASEWORK_ENV") not in {"development", "test"} and config.get("SECRET_KEY") == DEV_SECRET:
         raise ConfigError("The development secret key cannot be used outside development.")
+    if config.get("CASEWORK_ENV") not in {"development", "test"}:
+        if config.get("ENCRYPTION_KEYS") == DEV_ENCRYPTION_KEYS:
+            raise ConfigError("The development encryption key cannot be used outside development.")
+        if not config.get("ENCRYPTION_ENABLED", True):
+            raise ConfigError("CASEWORK_ENCRYPTION_ENABLED=off is for benchmarks and tests only.")
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         raise ConfigError("DATABASE_URL is not set (use `make run` for an embedded database).")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from casework import log_hygiene
+from casework.encryption import DecryptionError
 from casework.errors import DomainError
 from casework.extensions import db
 from casework.request_meta import current_request_id
@@ -136,7 +137,17 @@ def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
     return jsonify(envelope(500, _GENERIC[500])), 500
 
 
+def _undecryptable(error: DecryptionError):  # type: ignore[no-untyped-def]
+    """A stored value this server's key ring cannot read: a configuration fault, not the client's.
+    The message names the column and key id only (never a value)."""
+    db.session.rollback()
+    log.error("cannot decrypt stored data (request_id=%s): %s", current_request_id(), error)
+    message = "Stored data cannot be read with this server's encryption keys; an administrator must fix the key ring."
+    return jsonify(envelope(503, message)), 503
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_exception)
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DecryptionError, _undecryptable)
     app.register_error_handler(Exception, _unexpected)

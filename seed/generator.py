@@ -26,7 +26,10 @@ addresses under example.com; perpetrator handles start with "syn". The victims' 
 and `phone_hash` are the app's own identity hash (`casework.services.victims.identity_hash`) of
 the normalised national id (upper-case letters and digits) and the E.164 phone under the key
 passed in, so the same synthetic person recurs across police and
-NGO cases the way real victims do. Output is deterministic for a given seed (and starting database).
+NGO cases the way real victims do. Their identity and contact columns are encrypted here, in Python,
+under the key ring passed in (`casework.encryption`, the same format and column labels as the app's
+`casework.models.encrypted` types), before COPY: no synthetic identity is ever stored in clear either.
+Output is deterministic for a given seed (and starting database), ciphertexts apart (random nonces).
 
 The generator bypasses the services on purpose (no audit rows): it is for test, demo and benchmark
 databases. It continues ids after the current maximum, moves the sequences past what it wrote and
@@ -50,6 +53,7 @@ from typing import Any
 import psycopg2
 from tqdm import tqdm
 
+from casework.encryption import KeyRing
 from casework.services.victims import identity_hash
 
 NULL = r"\N"  # COPY text format
@@ -142,6 +146,7 @@ BANKS = ["maybank", "cimb", "public bank", "rhb", "hong leong bank", "ambank", "
 EWALLETS = ["touch 'n go", "boost", "grabpay"]  # codes of seed/data/payment_providers.csv
 POSTING_HOSTS = ["x.com", "instagram.com", "facebook.com", "tiktok.com", "reddit.com"]
 FLOWERS = ["Mawar", "Melati", "Anggerik", "Kenanga", "Cempaka", "Teratai", "Dahlia", "Seroja", "Orkid", "Kemboja"]
+CONTACT_NOTE = "Synthetic: text only, evenings"  # safe-contact instructions of some victims
 MOBILE_PREFIXES = ["12", "16", "19"]  # perpetrators (every 7-digit suffix is valid); victims get 011 numbers
 
 # Identifier keys are ints: kind, qualifier and a per-kind index packed together, so the map of
@@ -316,6 +321,7 @@ class _Generator:
         n_cases: int,
         seed: int,
         identity_key: bytes,
+        key_ring: KeyRing,
         organisations: list[OrganisationInfo],
         offence_ids: dict[str, int],
         users_by_org: dict[int, list[int]],
@@ -329,6 +335,7 @@ class _Generator:
         self.salt = random.Random(seed ^ 0x5EED).randrange(1 << 40)
         self.n_cases = n_cases
         self.key = identity_key
+        self.ring = key_ring
         self.police = [o for o in organisations if o.kind == ORG_KIND_POLICE]
         self.ngos = [o for o in organisations if o.kind == ORG_KIND_NGO]
         if not self.police and not self.ngos:
@@ -393,6 +400,10 @@ class _Generator:
     def hash(self, kind: str, text: str) -> str:
         """The app's own victim hash, so generated people match real records the same way."""
         return identity_hash(self.key, kind, text)
+
+    def sealed(self, text: str, label: str) -> str:
+        """text encrypted for the column `label`, as a COPY text-format bytea (hex)."""
+        return "\\\\x" + self.ring.encrypt(text.encode(), label).hex()
 
     # -- people
 
@@ -763,14 +774,18 @@ class _Generator:
             ids.append(victim_id)
             age = self.age(person, received)
             income = str(self.rng.randrange(12, 97) * 1000) if not police and self.chance(0.4) else NULL
-            contact = "Synthetic: text only, evenings" if self.chance(0.2) else NULL
+            sealed = self.sealed
+            contact = sealed(CONTACT_NOTE, "victims.safe_contact_instructions") if self.chance(0.2) else NULL
             nid_hash = self.hash("national_id", person.national_id) if person.national_id else NULL
             phone_hash = self.hash("phone", person.phone) if person.phone else NULL
             chunk.lines["victims"].append(
                 f"{victim_id}\t{case_id}\t{FLOWERS[position % len(FLOWERS)]}-{person.number}\t"
-                f"Synthetic Person {person.number}\t{person.national_id or NULL}\t{self.day(person.born)}\t"
-                f"{person.phone or NULL}\t{person.email or NULL}\t{contact}\t{person.gender}\t{age}\t"
-                f"{T if age < 18 else F}\t{nid_hash}\t{phone_hash}\t{income}\t{created}\t{created}"
+                f"{sealed(f'Synthetic Person {person.number}', 'victims.full_name')}\t"
+                f"{sealed(person.national_id, 'victims.national_id') if person.national_id else NULL}\t"
+                f"{sealed(self.day(person.born), 'victims.date_of_birth')}\t"
+                f"{sealed(person.phone, 'victims.phone') if person.phone else NULL}\t"
+                f"{sealed(person.email, 'victims.email') if person.email else NULL}\t{contact}\t{person.gender}\t"
+                f"{age}\t{T if age < 18 else F}\t{nid_hash}\t{phone_hash}\t{income}\t{created}\t{created}"
             )
             if len(story.persons) == 1:
                 recent.append(person)
@@ -905,6 +920,7 @@ def generate(
     n_cases: int,
     *,
     identity_key: bytes,
+    key_ring: KeyRing,
     seed: int = 1,
     organisations: Sequence[int] | None = None,
     progress: bool = True,
@@ -917,7 +933,8 @@ def generate(
     `target` is a DSN/URL (a connection is opened, committed and closed here) or an open psycopg2
     connection (used inside its current transaction, not committed: the caller decides). The
     database must hold the reference data and at least one active police unit or NGO;
-    `organisations` restricts the owners to those ids. Existing identifiers are reused when a
+    `organisations` restricts the owners to those ids. Victims' identity is encrypted under `key_ring`
+    (the app's: `casework.encryption.ring()`). Existing identifiers are reused when a
     generated one has the same normalised value. Raises ValueError on missing prerequisites.
     """
     if n_cases < 0:
@@ -925,7 +942,9 @@ def generate(
     own = isinstance(target, str)
     connection = psycopg2.connect(_dsn(target)) if own else target
     try:
-        counts = _generate(connection, n_cases, identity_key, seed, organisations, progress, chunk_size, start, end)
+        counts = _generate(
+            connection, n_cases, identity_key, key_ring, seed, organisations, progress, chunk_size, start, end
+        )
         if own:
             connection.commit()
         return counts
@@ -942,6 +961,7 @@ def _generate(
     connection: Any,
     n_cases: int,
     identity_key: bytes,
+    key_ring: KeyRing,
     seed: int,
     organisations: Sequence[int] | None,
     progress: bool,
@@ -966,6 +986,7 @@ def _generate(
             n_cases=n_cases,
             seed=seed,
             identity_key=identity_key,
+            key_ring=key_ring,
             organisations=_load_organisations(cursor, organisations),
             offence_ids=offence_ids,
             users_by_org=users_by_org,

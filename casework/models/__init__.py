@@ -3,6 +3,7 @@
 from casework.models.access_grants import AccessGrant, AccessGrantStatus
 from casework.models.audit import AuditEvent
 from casework.models.cases import Case, CaseCounter, CaseOffence, Evidence, Victim, case_offence_victims
+from casework.models.encryption_keys import EncryptionKey
 from casework.models.exports import Export, ExportKind, ExportStatus
 from casework.models.identifiers import CaseIdentifier, Identifier
 from casework.models.notifications import Notification, NotificationKind
@@ -22,6 +23,7 @@ __all__ = [
     "CaseIdentifier",
     "CaseOffence",
     "Consent",
+    "EncryptionKey",
     "Evidence",
     "Export",
     "ExportKind",

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
 from casework.models.base import TimestampMixin, utcnow
+from casework.models.encrypted import EncryptedDate, EncryptedText
 from casework.models.organisations import Organisation
 from casework.models.reference import OffenceCode
 from casework.models.users import User
@@ -277,13 +278,15 @@ class Victim(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(40))
-    # Identity and contact (visible only with victim.identity.read, every read audited)
-    full_name: Mapped[str | None] = mapped_column(String(200))
-    national_id: Mapped[str | None] = mapped_column(String(32))
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(32))
-    email: Mapped[str | None] = mapped_column(String(254))
-    safe_contact_instructions: Mapped[str | None] = mapped_column(Text)
+    # Identity and contact (visible only with victim.identity.read, every read audited), encrypted
+    # at rest (casework.encryption); lengths are checked by the schemas. Never filter on them: match
+    # people by the keyed hashes below.
+    full_name: Mapped[str | None] = mapped_column(EncryptedText("victims.full_name"))
+    national_id: Mapped[str | None] = mapped_column(EncryptedText("victims.national_id"))
+    date_of_birth: Mapped[date | None] = mapped_column(EncryptedDate("victims.date_of_birth"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("victims.phone"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("victims.email"))
+    safe_contact_instructions: Mapped[str | None] = mapped_column(EncryptedText("victims.safe_contact_instructions"))
     # Non-identifying
     gender: Mapped[Gender] = mapped_column(_enum(Gender, "gender"), default=Gender.UNDISCLOSED)
     age_years: Mapped[int | None] = mapped_column(SmallInteger)  # at the incident (or intake)

@@ -29,11 +29,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import db
 from casework.models.base import TimestampMixin
+from casework.models.encrypted import EncryptedJSON, EncryptedText
 from casework.models.organisations import Organisation
 from casework.models.users import User
 
@@ -140,11 +140,11 @@ class Consent(db.Model):
     obtained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # when the victim decided
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText("consents.note"))  # may name people: encrypted
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_method: Mapped[ConsentMethod | None] = mapped_column(_enum(ConsentMethod, "consent_method"))
-    withdrawal_note: Mapped[str | None] = mapped_column(Text)
+    withdrawal_note: Mapped[str | None] = mapped_column(EncryptedText("consents.withdrawal_note"))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     victim: Mapped[Victim] = relationship()
@@ -191,7 +191,7 @@ class Referral(TimestampMixin, db.Model):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"), index=True)
     consent_override_reason: Mapped[str | None] = mapped_column(Text)
     consent_overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    note: Mapped[str | None] = mapped_column(Text)  # the sender's covering note
+    note: Mapped[str | None] = mapped_column(EncryptedText("referrals.note"))  # the sender's covering note
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -205,8 +205,8 @@ class Referral(TimestampMixin, db.Model):
     complete_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    # The snapshot of shared fields taken at send time (see the module docstring).
-    shared: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # The snapshot of shared fields taken at send time (see the module docstring), encrypted at rest.
+    shared: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("referrals.shared"), default=dict)
     shared_redacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # erased: see above
 
     case: Mapped[Case] = relationship()
@@ -272,7 +272,8 @@ class ReferralEvent(db.Model):
     to_status: Mapped[ReferralStatus | None] = mapped_column(_enum(ReferralStatus, "referral_status"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system (overdue scan)
     takedown_item_id: Mapped[int | None] = mapped_column(ForeignKey("takedown_items.id", ondelete="SET NULL"))
-    note: Mapped[str | None] = mapped_column(Text)
+    # Carries the covering note and transition notes, which may name people: encrypted.
+    note: Mapped[str | None] = mapped_column(EncryptedText("referral_events.note"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     referral: Mapped[Referral] = relationship(back_populates="events")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from casework import policies
+from casework import encryption, policies
 from casework.extensions import db
 from casework.models.cases import Case
 from casework.models.organisations import Organisation, OrganisationKind
@@ -123,6 +123,7 @@ def seed_demo_cases(echo: Callable[[str], None]) -> None:
         connection,
         DEMO_CASES,
         identity_key=current_app.config["IDENTITY_HASH_KEY"].encode(),
+        key_ring=encryption.ring(),
         organisations=owners,
         progress=False,
         start=today - timedelta(days=DEMO_DAYS),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from casework import encryption
 from casework.extensions import db
 from casework.identifiers import normalise
 from casework.models.cases import Case, CaseCounter, CaseStatus, IntakeChannel, Victim
@@ -38,7 +39,7 @@ def _connection() -> Any:
 
 
 def _generate(n: int = N, seed: int = 1) -> dict[str, int]:
-    return generator.generate(_connection(), n, identity_key=KEY, seed=seed, progress=False)
+    return generator.generate(_connection(), n, identity_key=KEY, key_ring=encryption.ring(), seed=seed, progress=False)
 
 
 def _sql(query: str, **params: Any) -> list[tuple[Any, ...]]:
@@ -140,7 +141,8 @@ def test_minors_are_children_and_only_they_are_victims_of_child_offences(owners)
         " JOIN offence_codes oc ON oc.id = o.offence_code_id JOIN victims v ON v.id = ov.victim_id"
         " WHERE oc.statute_code = 'SOAC' AND NOT v.is_minor"
     )
-    _assert_none("SELECT * FROM victims WHERE full_name NOT LIKE 'Synthetic Person %%'")
+    names = db.session.scalars(select(Victim.full_name)).all()  # decrypted by the model's column type
+    assert names and all(re.fullmatch(r"Synthetic Person \d+", name) for name in names)
 
 
 def test_common_offences_dominate_and_rape_is_a_minority(owners):
@@ -180,9 +182,10 @@ def test_police_and_ngo_cases_and_links_between_them(owners):
 def test_victims_recur_between_police_and_ngo_cases_by_keyed_hash(owners):
     _generate()
     police_ids = tuple(o.id for o in owners["police"])
-    national_id, digest = _sql("SELECT national_id, national_id_hash FROM victims WHERE national_id IS NOT NULL")[0]
+    victims = db.session.execute(select(Victim.national_id, Victim.national_id_hash, Victim.phone, Victim.phone_hash))
+    national_id, digest, phone, phone_digest = next(v for v in victims if v.national_id and v.phone)
     assert digest == hmac.new(KEY, f"national_id:{national_id}".encode(), hashlib.sha256).hexdigest()
-    phone, digest = _sql("SELECT phone, phone_hash FROM victims WHERE phone IS NOT NULL")[0]
+    digest = phone_digest
     assert digest == hmac.new(KEY, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()
     overlap = _one(
         "SELECT count(*) FROM (SELECT coalesce(national_id_hash, phone_hash) h FROM victims v JOIN cases c ON"
@@ -213,12 +216,27 @@ def test_statuses_dates_and_money_are_consistent(owners):
 
 def _fingerprint() -> list[Any]:
     """Everything generated, ids included (a run continues after the largest ids, so a rerun from
-    the same data gives the same ones even though sequences are not rolled back)."""
-    return [
-        _sql(f"SELECT * FROM {table} ORDER BY 1, 2")
-        for table in ("cases", "victims", "case_offences", "case_offence_victims", "identifiers", "case_identifiers")
-        + ("evidence", "case_counters")
-    ]
+    the same data gives the same ones even though sequences are not rolled back). Encrypted values
+    are compared decrypted: every encryption draws a fresh nonce."""
+    ring = encryption.ring()
+    found = []
+    for table in ("cases", "victims", "case_offences", "case_offence_victims", "identifiers", "case_identifiers") + (
+        "evidence",
+        "case_counters",
+    ):
+        with _connection().cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
+            names = [column.name for column in cursor.description]
+            found.append(
+                [
+                    tuple(
+                        ring.decrypt(bytes(value), f"{table}.{name}") if isinstance(value, memoryview) else value
+                        for name, value in zip(names, row, strict=True)
+                    )
+                    for row in cursor.fetchall()
+                ]
+            )
+    return found
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(owners):
