@@ -94,18 +94,18 @@ def login_step(func: F) -> F:
 
 def current_session() -> UserSession:
     """This request's session row (complete or half-open); only inside @login_step views."""
-    return g.user_session  # type: ignore[no-any-return]
+    return g.user_session
 
 
 def actor() -> User:
     """The logged-in user as a plain model object, to pass to services."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def route_access(view: Callable[..., Any]) -> str | None:
     """'public', 'authenticated', 'login_step', 'permission:<name>' or None for a view function
     (follows wrappers)."""
-    seen = view
+    seen: Callable[..., Any] | None = view
     while seen is not None:
         if getattr(seen, "casework_public", False):
             return "public"

@@ -540,7 +540,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return Referral.status.in_(OPEN_STATUSES) & or_(late_ack, Referral.due_complete_at < now)
 
 
-def _filtered(actor: User, filters: dict[str, Any]) -> Select:  # type: ignore[type-arg]
+def _filtered(actor: User, filters: dict[str, Any]) -> Select[Any]:
     box = filters.get("box")
     if box == "inbox":
         query = select(Referral).where(_received_by_my_organisation(actor))
