@@ -228,8 +228,7 @@ class Referral(TimestampMixin, Model):
         """Not acknowledged in time, or not completed in time."""
         if not self.is_open:
             return False
-        late_ack = self.status == ReferralStatus.SENT and self.due_acknowledge_at is not None
-        if late_ack and self.due_acknowledge_at < now:  # type: ignore[operator]
+        if self.status == ReferralStatus.SENT and self.due_acknowledge_at is not None and self.due_acknowledge_at < now:
             return True
         return self.due_complete_at is not None and self.due_complete_at < now
 
