@@ -27,7 +27,7 @@ bench: $(BIN)/.installed  ## every benchmark (BENCH_CASES=20000 for a quick run;
 lint: $(BIN)/.installed
 	$(BIN)/ruff check casework reports seed bench tests
 	$(BIN)/ruff format --check casework reports seed bench tests
-	$(BIN)/mypy --check-untyped-defs reports
+	$(BIN)/mypy --check-untyped-defs casework reports seed
 
 clean:
 	rm -rf $(VENV) instance

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 import segno
@@ -33,7 +35,10 @@ referrals_cli = AppGroup("referrals", help="Referral housekeeping.")
 keys_cli = AppGroup("keys", help="Encryption keys of victim data at rest.")
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+_Result = TypeVar("_Result")
+
+
+def _run(action: Callable[[], _Result]) -> _Result:
     """Run a service call, commit, and turn domain errors into a clean CLI error."""
     try:
         result = action()
@@ -229,7 +234,7 @@ def mark_overdue() -> None:
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def export_report(kind: str, out: str, org_code: str | None, filter_pairs: tuple[str, ...], progress: bool) -> None:
     """Write a statistics workbook or line list to a file, for scheduled use (runs here, not queued)."""
-    filters: dict[str, object] = {}
+    filters: dict[str, str | list[str]] = {}
     for pair in filter_pairs:
         name, _, value = pair.partition("=")
         if not value:

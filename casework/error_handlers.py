@@ -13,7 +13,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -88,7 +88,7 @@ def envelope(
     return body
 
 
-def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
+def _http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     message = data.get("message") or _GENERIC.get(status) or error.description
@@ -108,7 +108,7 @@ def _http_exception(error: HTTPException):  # type: ignore[no-untyped-def]
     return response
 
 
-def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
+def _domain_error(error: DomainError) -> tuple[Response, int]:
     db.session.rollback()
     return (
         jsonify(envelope(error.status, error.message, error.errors, details=error.details, reason=error.reason)),
@@ -116,7 +116,7 @@ def _domain_error(error: DomainError):  # type: ignore[no-untyped-def]
     )
 
 
-def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+def _unexpected(error: Exception) -> tuple[Response, int]:
     db.session.rollback()
     if isinstance(error, DBAPIError) and error.connection_invalidated:
         # The database went away (restart, failover): the pool is refreshed; the client may retry.

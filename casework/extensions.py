@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -29,11 +31,19 @@ class Base(DeclarativeBase):
 # Objects stay usable after the view commits (the response is dumped from them), without a
 # reload query per object.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+# The models' base class. At run time it is Flask-SQLAlchemy's `db.Model` (Base plus the
+# registration with `db`); mypy cannot use an attribute as a base class, so it sees the typed Base
+# that `db.Model` subclasses.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 
 
-class CaseworkApi(Api):  # type: ignore[misc]
+class CaseworkApi(Api):
     """flask-smorest's Api documenting our error envelope (casework.error_handlers) for every error."""
 
     ERROR_SCHEMA = ErrorSchema

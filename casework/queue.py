@@ -17,7 +17,7 @@ QUEUE_NAMES = ("default", "exports")
 
 def connection() -> Redis:
     """One Redis client per app (thread-safe pool); created on first use, not at import."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # flask types the proxy as Flask
     client = app.extensions.get("casework.redis")
     if client is None:
         client = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)

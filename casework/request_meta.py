@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, Response, g, has_request_context, request
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
     @app.after_request
-    def _echo_request_id(response):  # type: ignore[no-untyped-def]
+    def _echo_request_id(response: Response) -> Response:
         if "request_id" in g:
             response.headers["X-Request-ID"] = g.request_id
         return response

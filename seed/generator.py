@@ -48,13 +48,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg2
 from tqdm import tqdm
 
 from casework.encryption import KeyRing
 from casework.services.victims import identity_hash
+
+_Picked = TypeVar("_Picked")  # what a weighted table picks
 
 NULL = r"\N"  # COPY text format
 T, F = "t", "f"
@@ -373,7 +375,7 @@ class _Generator:
 
     # -- random helpers
 
-    def pick(self, options: tuple[list[Any], list[float]]) -> Any:
+    def pick(self, options: tuple[Sequence[_Picked], Sequence[float]]) -> _Picked:
         """One of options[0], weighted by options[1] (cumulative weights cached per constant)."""
         cached = self._cum_cache.get(id(options))
         if cached is None or cached[0] is not options:
@@ -474,7 +476,7 @@ class _Generator:
         else:
             released = self.pick(MATERIAL_RELEASED)
         minor_case = bool(minors)
-        risks = (
+        risks: tuple[bool | None, bool | None, bool | None, bool | None] = (
             self.chance(0.05),
             self.chance(0.7),
             self.chance(0.6),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import g
 from flask_login import current_user
@@ -26,9 +26,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
 
 
+def _mark(wrapper: Callable[..., Any], name: str, value: object) -> None:
+    """Set a function attribute that route_access reads back (typed: mypy has no attribute on a Callable)."""
+    vars(wrapper)[name] = value
+
+
 def public(func: F) -> F:
     """Mark a route as reachable without logging in."""
-    func.casework_public = True  # type: ignore[attr-defined]
+    _mark(func, "casework_public", True)
     return func
 
 
@@ -55,8 +60,8 @@ def authenticated(func: F) -> F:
             raise _refuse()
         return func(*args, **kwargs)
 
-    wrapper.casework_authenticated = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    _mark(wrapper, "casework_authenticated", True)
+    return cast(F, wrapper)
 
 
 def requires(permission: str) -> Callable[[F], F]:
@@ -72,8 +77,8 @@ def requires(permission: str) -> Callable[[F], F]:
             policies.require(current_user, permission)
             return func(*args, **kwargs)
 
-        wrapper.casework_permission = permission  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
+        _mark(wrapper, "casework_permission", permission)
+        return cast(F, wrapper)
 
     return decorator
 
@@ -88,24 +93,24 @@ def login_step(func: F) -> F:
             raise Unauthenticated()
         return func(*args, **kwargs)
 
-    wrapper.casework_login_step = True  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    _mark(wrapper, "casework_login_step", True)
+    return cast(F, wrapper)
 
 
 def current_session() -> UserSession:
     """This request's session row (complete or half-open); only inside @login_step views."""
-    return g.user_session  # type: ignore[no-any-return]
+    return g.user_session
 
 
 def actor() -> User:
     """The logged-in user as a plain model object, to pass to services."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 def route_access(view: Callable[..., Any]) -> str | None:
     """'public', 'authenticated', 'login_step', 'permission:<name>' or None for a view function
     (follows wrappers)."""
-    seen = view
+    seen: Callable[..., Any] | None = view
     while seen is not None:
         if getattr(seen, "casework_public", False):
             return "public"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -16,7 +18,7 @@ blp = Blueprint("access-grants", __name__, description="Accounts a second platfo
 @requires("users.grant")
 @blp.arguments(AccessGrantQuerySchema(), location="query")
 @blp.response(200, AccessGrantSchema(many=True))
-def list_grants(args):  # type: ignore[no-untyped-def]
+def list_grants(args: dict[str, Any]) -> Any:
     return access_grants.list_grants(status=args["status"])
 
 
@@ -24,7 +26,7 @@ def list_grants(args):  # type: ignore[no-untyped-def]
 @requires("users.grant")
 @blp.arguments(UserCreateSchema())
 @blp.response(201, AccessGrantSchema)
-def request_account(data):  # type: ignore[no-untyped-def]
+def request_account(data: dict[str, Any]) -> Any:
     """Ask for an account in any organisation; it exists once another platform admin approves."""
     grant = access_grants.request_account(actor=actor(), **data)
     db.session.commit()
@@ -34,7 +36,7 @@ def request_account(data):  # type: ignore[no-untyped-def]
 @blp.route("/<int:grant_id>/approval", methods=["POST"])
 @requires("users.grant")
 @blp.response(200, AccessGrantSchema)
-def approve(grant_id: int):  # type: ignore[no-untyped-def]
+def approve(grant_id: int) -> Any:
     """A second platform admin approves: the account is created (not by its requester)."""
     grant = access_grants.approve(actor=actor(), grant_id=grant_id)
     db.session.commit()
@@ -44,7 +46,7 @@ def approve(grant_id: int):  # type: ignore[no-untyped-def]
 @blp.route("/<int:grant_id>/rejection", methods=["POST"])
 @requires("users.grant")
 @blp.response(200, AccessGrantSchema)
-def reject(grant_id: int):  # type: ignore[no-untyped-def]
+def reject(grant_id: int) -> Any:
     """Refuse a request, or withdraw one's own."""
     grant = access_grants.reject(actor=actor(), grant_id=grant_id)
     db.session.commit()

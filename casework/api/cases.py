@@ -5,6 +5,7 @@ identifiers and evidence."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_smorest import Blueprint
@@ -35,6 +36,9 @@ from casework.schemas.cases import (
 from casework.services import cases, identifiers, offences, victims
 from casework.services.scoping import get_visible_case
 
+if TYPE_CHECKING:
+    from casework.models.cases import Case
+
 blp = Blueprint("cases", __name__, description="Case records")
 
 _ETAG = re.compile(r'^(?:W/)?"?v?(\d+)"?$')
@@ -50,7 +54,7 @@ def _if_match() -> int | None:
     return int(match.group(1))
 
 
-def _with_etag(case):  # type: ignore[no-untyped-def]
+def _with_etag(case: Case) -> tuple[Case, dict[str, str]]:
     """The case with its ETag (the version), which the client sends back as If-Match."""
     return case, {"ETag": f'"v{case.version}"'}
 
@@ -59,7 +63,7 @@ def _with_etag(case):  # type: ignore[no-untyped-def]
 @requires("case.create")
 @blp.arguments(CaseCreateSchema())
 @blp.response(201, CaseSchema)
-def create_case(data):  # type: ignore[no-untyped-def]
+def create_case(data: dict[str, Any]) -> Any:
     """Open a case with its victims, offences, identifiers and evidence in one atomic request."""
     case = cases.create_case(actor=actor(), data=data)
     db.session.commit()
@@ -70,7 +74,7 @@ def create_case(data):  # type: ignore[no-untyped-def]
 @requires("case.read")
 @blp.arguments(CaseQuerySchema(), location="query")
 @blp.response(200, CasePageSchema)
-def list_cases(filters):  # type: ignore[no-untyped-def]
+def list_cases(filters: dict[str, Any]) -> Any:
     """Cases in your scope, filtered and paginated (victims are never named in lists)."""
     return cases.list_cases(actor=actor(), filters=filters)
 
@@ -79,7 +83,7 @@ def list_cases(filters):  # type: ignore[no-untyped-def]
 @requires("case.read")
 @blp.arguments(CaseGetQuerySchema(), location="query")
 @blp.response(200, CaseSchema)
-def get_case(args, case_id: int):  # type: ignore[no-untyped-def]
+def get_case(args: dict[str, Any], case_id: int) -> Any:
     """One case. `include_identity=true` adds victims' identity for allowed roles (audited)."""
     case = cases.get_case(actor=actor(), case_id=case_id, include_identity=args["include_identity"])
     db.session.commit()  # the audit row of an identity read
@@ -90,7 +94,7 @@ def get_case(args, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.update")
 @blp.arguments(CaseUpdateSchema())
 @blp.response(200, CaseSchema)
-def update_case(data, case_id: int):  # type: ignore[no-untyped-def]
+def update_case(data: dict[str, Any], case_id: int) -> Any:
     """Edit case fields. Send If-Match with the ETag (or `version`): a stale one gets 412/409."""
     case = cases.update_case(actor=actor(), case_id=case_id, data=data, if_match=_if_match())
     db.session.commit()
@@ -101,7 +105,7 @@ def update_case(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.transition")
 @blp.arguments(TransitionSchema())
 @blp.response(200, CaseSchema)
-def transition(data, case_id: int):  # type: ignore[no-untyped-def]
+def transition(data: dict[str, Any], case_id: int) -> Any:
     """Move the case to its next status (closing needs an outcome); invalid moves are 409."""
     case = cases.transition(actor=actor(), case_id=case_id, **data)
     db.session.commit()
@@ -112,7 +116,7 @@ def transition(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.assign")
 @blp.arguments(AssignmentSchema())
 @blp.response(200, CaseSchema)
-def assign(data, case_id: int):  # type: ignore[no-untyped-def]
+def assign(data: dict[str, Any], case_id: int) -> Any:
     case = cases.assign(actor=actor(), case_id=case_id, assignee_id=data["assignee_id"])
     db.session.commit()
     return _with_etag(case)
@@ -122,7 +126,7 @@ def assign(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.update")
 @blp.arguments(VictimCreateSchema())
 @blp.response(201, VictimSchema)
-def add_victim(data, case_id: int):  # type: ignore[no-untyped-def]
+def add_victim(data: dict[str, Any], case_id: int) -> Any:
     me = actor()
     data.pop("key", None)
     victim = victims.add_victim(actor=me, case=get_visible_case(me, case_id, for_update=True), data=data)
@@ -134,7 +138,7 @@ def add_victim(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.update")
 @blp.arguments(OffenceAddSchema())
 @blp.response(201, OffenceSchema)
-def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
+def add_offence(data: dict[str, Any], case_id: int) -> Any:
     """Add a section; the others stay. Without victim_ids it concerns every victim of the case.
     Send the case version (If-Match or `version`). A children-only section (SOAC, CMA 233(3),
     PC 377E) linked to a victim who was older at the incident needs `age_rule_reason`."""
@@ -149,7 +153,7 @@ def add_offence(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.update")
 @blp.arguments(OffenceUpdateSchema())
 @blp.response(200, OffenceSchema)
-def update_offence(data, case_id: int, offence_id: int):  # type: ignore[no-untyped-def]
+def update_offence(data: dict[str, Any], case_id: int, offence_id: int) -> Any:
     me = actor()
     case = get_visible_case(me, case_id, for_update=True)
     offence = offences.update_offence(actor=me, case=case, offence_id=offence_id, data=data, if_match=_if_match())
@@ -161,7 +165,7 @@ def update_offence(data, case_id: int, offence_id: int):  # type: ignore[no-unty
 @requires("case.update")
 @blp.arguments(IdentifierCreateSchema())
 @blp.response(201, CaseIdentifierSchema)
-def add_identifier(data, case_id: int):  # type: ignore[no-untyped-def]
+def add_identifier(data: dict[str, Any], case_id: int) -> Any:
     """Attach a perpetrator identifier (normalised; the raw value is kept)."""
     me = actor()
     case = get_visible_case(me, case_id, for_update=True)
@@ -174,7 +178,7 @@ def add_identifier(data, case_id: int):  # type: ignore[no-untyped-def]
 @requires("case.update")
 @blp.arguments(EvidenceCreateSchema())
 @blp.response(201, EvidenceSchema)
-def add_evidence(data, case_id: int):  # type: ignore[no-untyped-def]
+def add_evidence(data: dict[str, Any], case_id: int) -> Any:
     me = actor()
     evidence = cases.add_evidence(actor=me, case=get_visible_case(me, case_id, for_update=True), data=data)
     db.session.commit()
@@ -184,7 +188,7 @@ def add_evidence(data, case_id: int):  # type: ignore[no-untyped-def]
 @blp.route("/<int:case_id>/links", methods=["GET"])
 @requires("case.read")
 @blp.response(200, LinkedCaseSchema(many=True))
-def links(case_id: int):  # type: ignore[no-untyped-def]
+def links(case_id: int) -> Any:
     """Other cases sharing an identifier: details where you may see them, else the organisation."""
     me = actor()
     return identifiers.links(actor=me, case=get_visible_case(me, case_id))

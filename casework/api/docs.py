@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import flask_swagger_ui
 from flask import Blueprint, send_from_directory
@@ -16,5 +17,5 @@ bp = Blueprint("docs_assets", __name__)
 
 @bp.get("/api/v1/docs/assets/<path:filename>")
 @public
-def swagger_asset(filename: str):  # type: ignore[no-untyped-def]
+def swagger_asset(filename: str) -> Any:
     return send_from_directory(ASSETS, filename, max_age=3600)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
 
@@ -17,7 +19,7 @@ blp = Blueprint("exports", __name__, description="Statistics workbooks and line 
 @requires("export.create")
 @blp.arguments(ExportCreateSchema())
 @blp.response(202, ExportSchema)
-def request_export(data):  # type: ignore[no-untyped-def]
+def request_export(data: dict[str, Any]) -> Any:
     """Queue an export; poll its URL for progress. 503 (and nothing created) if the queue is down."""
     export = exports.request_export(actor=actor(), kind=data["kind"], filters=data["filters"])
     db.session.commit()
@@ -28,7 +30,7 @@ def request_export(data):  # type: ignore[no-untyped-def]
 @blp.route("", methods=["GET"])
 @requires("export.create")
 @blp.response(200, ExportSchema(many=True))
-def list_exports():  # type: ignore[no-untyped-def]
+def list_exports() -> Any:
     """Your exports, newest first."""
     return exports.list_exports(actor=actor())
 
@@ -36,14 +38,14 @@ def list_exports():  # type: ignore[no-untyped-def]
 @blp.route("/<int:export_id>", methods=["GET"])
 @requires("export.create")
 @blp.response(200, ExportSchema)
-def get_export(export_id: int):  # type: ignore[no-untyped-def]
+def get_export(export_id: int) -> Any:
     return exports.get_export(actor=actor(), export_id=export_id)
 
 
 @blp.route("/<int:export_id>/download", methods=["GET"])
 @requires("export.create")
 @blp.response(200, description="The .xlsx file")
-def download(export_id: int):  # type: ignore[no-untyped-def]
+def download(export_id: int) -> Any:
     """The finished file (409 while not ready or once expired)."""
     file = exports.download(actor=actor(), export_id=export_id)
     db.session.commit()  # the audit row of the download

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -16,7 +18,7 @@ blp = Blueprint("identifiers", __name__, description="Perpetrator identifiers")
 @requires("identifier.lookup")
 @blp.arguments(LookupQuerySchema(), location="query")
 @blp.response(200, LookupResultSchema)
-def lookup(args):  # type: ignore[no-untyped-def]
+def lookup(args: dict[str, Any]) -> Any:
     """Cases naming this identifier (any spelling): yours in full, others as organisation + count."""
     qualifier, value = args["normalised"]
     result = identifiers.lookup(

@@ -6,6 +6,8 @@ well as in a complete session. Answers that carry a secret or recovery codes are
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import current_session, login_step
@@ -31,7 +33,7 @@ class InvalidCode(Unauthenticated):
 @login_step
 @blp.arguments(SecondFactorCodeSchema())
 @blp.response(200, MeSchema)
-def verify(data):  # type: ignore[no-untyped-def]
+def verify(data: dict[str, Any]) -> Any:
     """Second step of a login: a code from the authenticator app, or an unused recovery code.
 
     Success replaces the half-open session with a full one (new cookie and CSRF token). A wrong
@@ -48,7 +50,7 @@ def verify(data):  # type: ignore[no-untyped-def]
 @blp.route("/enrolment", methods=["POST"])
 @login_step
 @blp.response(200, EnrolmentSchema)
-def start_enrolment():  # type: ignore[no-untyped-def]
+def start_enrolment() -> Any:
     """Start (or restart) enrolment: a new secret, its otpauth URI and QR code, made here.
 
     409 once a factor is enrolled: only an administrator's reset starts over.
@@ -62,7 +64,7 @@ def start_enrolment():  # type: ignore[no-untyped-def]
 @login_step
 @blp.arguments(SecondFactorCodeSchema())
 @blp.response(200, EnrolmentConfirmedSchema)
-def confirm_enrolment(data):  # type: ignore[no-untyped-def]
+def confirm_enrolment(data: dict[str, Any]) -> Any:
     """Confirm enrolment with a first code from the app; answers the recovery codes, once.
 
     Halfway through a login this completes it (new cookie and CSRF token), and a wrong code counts

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -21,7 +23,7 @@ blp = Blueprint("notifications", __name__, description="Your notifications")
 @requires("notifications.read")
 @blp.arguments(NotificationQuerySchema(), location="query")
 @blp.response(200, NotificationPageSchema)
-def list_notifications(filters):  # type: ignore[no-untyped-def]
+def list_notifications(filters: dict[str, Any]) -> Any:
     """Newest first, with the number unread."""
     return notifications.list_notifications(actor=actor(), filters=filters)
 
@@ -29,7 +31,7 @@ def list_notifications(filters):  # type: ignore[no-untyped-def]
 @blp.route("/read", methods=["POST"])
 @requires("notifications.read")
 @blp.response(200, MarkedReadSchema)
-def mark_all_read():  # type: ignore[no-untyped-def]
+def mark_all_read() -> Any:
     """Mark every unread notification of yours read."""
     marked = notifications.mark_all_read(actor=actor())
     db.session.commit()
@@ -39,7 +41,7 @@ def mark_all_read():  # type: ignore[no-untyped-def]
 @blp.route("/<int:notification_id>/read", methods=["POST"])
 @requires("notifications.read")
 @blp.response(200, NotificationSchema)
-def mark_read(notification_id: int):  # type: ignore[no-untyped-def]
+def mark_read(notification_id: int) -> Any:
     notification = notifications.mark_read(actor=actor(), notification_id=notification_id)
     db.session.commit()
     return notification

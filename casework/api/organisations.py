@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -20,7 +22,7 @@ blp = Blueprint("organisations", __name__, description="Police units, NGOs and a
 @requires("organisations.read")
 @blp.arguments(OrganisationQuerySchema(), location="query")
 @blp.response(200, OrganisationSchema(many=True))
-def list_organisations(args):  # type: ignore[no-untyped-def]
+def list_organisations(args: dict[str, Any]) -> Any:
     return organisations.list_organisations(kind=args["kind"])
 
 
@@ -28,7 +30,7 @@ def list_organisations(args):  # type: ignore[no-untyped-def]
 @requires("organisations.manage")
 @blp.arguments(OrganisationCreateSchema())
 @blp.response(201, OrganisationSchema)
-def create_organisation(data):  # type: ignore[no-untyped-def]
+def create_organisation(data: dict[str, Any]) -> Any:
     organisation = organisations.create_organisation(actor=actor(), **data)
     db.session.commit()
     return organisation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
@@ -25,7 +27,7 @@ blp = Blueprint("reference", __name__, description="Reference data")
 @authenticated
 @blp.arguments(OffenceQuerySchema(), location="query")
 @blp.response(200, OffenceCodeSchema(many=True))
-def offences(args):  # type: ignore[no-untyped-def]
+def offences(args: dict[str, Any]) -> Any:
     """Offence codes, most serious first; is_confirmed=false marks facts not yet verified.
     `q` finds them by section (`376` -> PC 376(1)..(4)), statute (`SOAC`) or words of the title."""
     return reference.list_offence_codes(args.get("q"))
@@ -34,7 +36,7 @@ def offences(args):  # type: ignore[no-untyped-def]
 @blp.route("/payment-providers", methods=["GET"])
 @authenticated
 @blp.response(200, PaymentProviderSchema(many=True))
-def payment_providers():  # type: ignore[no-untyped-def]
+def payment_providers() -> Any:
     """Banks (with SWIFT/BIC) and e-wallet providers: the `qualifier` of bank_account and ewallet
     identifiers. Any listed name, alias or SWIFT/BIC is stored as the provider's `code`."""
     return list(providers.providers())  # a list: a tuple would read as (body, status, headers)
@@ -43,26 +45,26 @@ def payment_providers():  # type: ignore[no-untyped-def]
 @blp.route("/states", methods=["GET"])
 @authenticated
 @blp.response(200, CodeNameSchema(many=True))
-def states():  # type: ignore[no-untyped-def]
+def states() -> Any:
     return db.session.scalars(select(State).order_by(State.code)).all()
 
 
 @blp.route("/platforms", methods=["GET"])
 @authenticated
 @blp.response(200, CodeNameSchema(many=True))
-def platforms():  # type: ignore[no-untyped-def]
+def platforms() -> Any:
     return db.session.scalars(select(Platform).order_by(Platform.name)).all()
 
 
 @blp.route("/abuse-types", methods=["GET"])
 @authenticated
 @blp.response(200, CodeNameSchema(many=True))
-def abuse_types():  # type: ignore[no-untyped-def]
+def abuse_types() -> Any:
     return db.session.scalars(select(AbuseType).order_by(AbuseType.code)).all()
 
 
 @blp.route("/agencies", methods=["GET"])
 @authenticated
 @blp.response(200, AgencySchema(many=True))
-def agencies():  # type: ignore[no-untyped-def]
+def agencies() -> Any:
     return db.session.scalars(select(Agency).order_by(Agency.acronym)).all()

@@ -3,6 +3,8 @@ police case it led to. Each action declares the permission of the side that take
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -28,7 +30,7 @@ blp = Blueprint("referrals", __name__, description="Referrals between organisati
 @requires("referral.read")
 @blp.arguments(ReferralQuerySchema(), location="query")
 @blp.response(200, ReferralPageSchema)
-def list_referrals(filters):  # type: ignore[no-untyped-def]
+def list_referrals(filters: dict[str, Any]) -> Any:
     """Inbox (addressed to your organisation) and outbox (of cases you work), filtered."""
     return referrals.list_referrals(actor=actor(), filters=filters)
 
@@ -36,14 +38,14 @@ def list_referrals(filters):  # type: ignore[no-untyped-def]
 @blp.route("/<int:referral_id>", methods=["GET"])
 @requires("referral.read")
 @blp.response(200, ReferralSchema)
-def get_referral(referral_id: int):  # type: ignore[no-untyped-def]
+def get_referral(referral_id: int) -> Any:
     """One referral; the recipient receives the shared data of its purpose (read audited)."""
     referral = referrals.get_referral(actor=actor(), referral_id=referral_id)
     db.session.commit()
     return referral
 
 
-def _move(referral_id: int, to: ReferralStatus, **data):  # type: ignore[no-untyped-def]
+def _move(referral_id: int, to: ReferralStatus, **data: Any) -> Any:
     referral = referrals.transition(actor=actor(), referral_id=referral_id, to=to, **data)
     db.session.commit()
     return referral
@@ -53,7 +55,7 @@ def _move(referral_id: int, to: ReferralStatus, **data):  # type: ignore[no-unty
 @requires("referral.create")
 @blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
-def send(data, referral_id: int):  # type: ignore[no-untyped-def]
+def send(data: dict[str, Any], referral_id: int) -> Any:
     """Sender: share now (consent re-checked, snapshot taken, deadlines start)."""
     return _move(referral_id, ReferralStatus.SENT, **data)
 
@@ -62,7 +64,7 @@ def send(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.create")
 @blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
-def withdraw(data, referral_id: int):  # type: ignore[no-untyped-def]
+def withdraw(data: dict[str, Any], referral_id: int) -> Any:
     """Sender: withdraw a referral that is not finished."""
     return _move(referral_id, ReferralStatus.WITHDRAWN, **data)
 
@@ -71,7 +73,7 @@ def withdraw(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.act")
 @blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
-def acknowledge(data, referral_id: int):  # type: ignore[no-untyped-def]
+def acknowledge(data: dict[str, Any], referral_id: int) -> Any:
     """Recipient: acknowledge receipt."""
     return _move(referral_id, ReferralStatus.ACKNOWLEDGED, **data)
 
@@ -80,7 +82,7 @@ def acknowledge(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.act")
 @blp.arguments(ReferralNoteSchema())
 @blp.response(200, ReferralStateSchema)
-def start(data, referral_id: int):  # type: ignore[no-untyped-def]
+def start(data: dict[str, Any], referral_id: int) -> Any:
     """Recipient: work has started (in progress)."""
     return _move(referral_id, ReferralStatus.IN_PROGRESS, **data)
 
@@ -89,7 +91,7 @@ def start(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.act")
 @blp.arguments(ReferralCompleteSchema())
 @blp.response(200, ReferralStateSchema)
-def complete(data, referral_id: int):  # type: ignore[no-untyped-def]
+def complete(data: dict[str, Any], referral_id: int) -> Any:
     """Recipient: completed, with the outcome (takedown: every item resolved first)."""
     return _move(referral_id, ReferralStatus.COMPLETED, **data)
 
@@ -98,7 +100,7 @@ def complete(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.act")
 @blp.arguments(ReferralDeclineSchema())
 @blp.response(200, ReferralStateSchema)
-def decline(data, referral_id: int):  # type: ignore[no-untyped-def]
+def decline(data: dict[str, Any], referral_id: int) -> Any:
     """Recipient: decline, with the reason."""
     return _move(referral_id, ReferralStatus.DECLINED, **data)
 
@@ -107,7 +109,7 @@ def decline(data, referral_id: int):  # type: ignore[no-untyped-def]
 @requires("referral.act")
 @blp.arguments(TakedownItemUpdateSchema())
 @blp.response(200, ReferralStateSchema)
-def update_takedown_item(data, referral_id: int, item_id: int):  # type: ignore[no-untyped-def]
+def update_takedown_item(data: dict[str, Any], referral_id: int, item_id: int) -> Any:
     """Recipient: an address was removed, refused, or found re-uploaded (and when)."""
     referral = referrals.update_takedown_item(actor=actor(), referral_id=referral_id, item_id=item_id, **data)
     db.session.commit()
@@ -118,7 +120,7 @@ def update_takedown_item(data, referral_id: int, item_id: int):  # type: ignore[
 @requires("case.update")
 @blp.arguments(PoliceCaseLinkSchema())
 @blp.response(200, ReferralStateSchema)
-def link_police_case(data, referral_id: int):  # type: ignore[no-untyped-def]
+def link_police_case(data: dict[str, Any], referral_id: int) -> Any:
     """Link the police case this police-report referral led to (counted once from then on)."""
     referral = referrals.link_police_case(actor=actor(), referral_id=referral_id, **data)
     db.session.commit()

@@ -35,7 +35,7 @@ def _report(args: dict[str, Any], topics: set[str] | None = None) -> statistics.
 @requires("statistics.read")
 @blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
-def report(args):  # type: ignore[no-untyped-def]
+def report(args: dict[str, Any]) -> Any:
     """Every table of the standard report: known to, offences counted four ways with the hidden
     number, cases by month (and by `group_by`), payments, repeat identifiers, the estimate, referrals."""
     return _report(args)
@@ -45,7 +45,7 @@ def report(args):  # type: ignore[no-untyped-def]
 @requires("statistics.read")
 @blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
-def offences(args):  # type: ignore[no-untyped-def]
+def offences(args: dict[str, Any]) -> Any:
     """Cases by most serious offence vs cases involving each offence, offences and victims, and the
     hidden number per section (by `group_by` too when given)."""
     return _report(args, topics={"offences"})
@@ -55,7 +55,7 @@ def offences(args):  # type: ignore[no-untyped-def]
 @requires("statistics.read")
 @blp.arguments(ReportQuerySchema(), location="query", unknown=RAISE)
 @blp.response(200, StatisticsReportSchema)
-def referrals(args):  # type: ignore[no-untyped-def]
+def referrals(args: dict[str, Any]) -> Any:
     """Referrals by agency and purpose (on time, completed, median days) and takedown items."""
     return _report(args, topics={"referrals"})
 
@@ -63,6 +63,6 @@ def referrals(args):  # type: ignore[no-untyped-def]
 @blp.route("/dimensions", methods=["GET"])
 @requires("statistics.read")
 @blp.response(200, DimensionSchema(many=True))
-def dimensions():  # type: ignore[no-untyped-def]
+def dimensions() -> Any:
     """What reports can be filtered and broken down by, and the values of the closed sets."""
     return statistics.dimensions(actor=actor())

@@ -3,6 +3,8 @@ second factor."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
@@ -23,7 +25,7 @@ blp = Blueprint("users", __name__, description="User accounts (admins; superviso
 @requires("users.read")
 @blp.arguments(UserQuerySchema(), location="query")
 @blp.response(200, UserSchema(many=True))
-def list_users(args):  # type: ignore[no-untyped-def]
+def list_users(args: dict[str, Any]) -> Any:
     return users.list_users(actor=actor(), organisation_id=args["organisation_id"])
 
 
@@ -31,7 +33,7 @@ def list_users(args):  # type: ignore[no-untyped-def]
 @requires("users.manage")
 @blp.arguments(UserCreateSchema())
 @blp.response(201, UserSchema)
-def create_user(data):  # type: ignore[no-untyped-def]
+def create_user(data: dict[str, Any]) -> Any:
     user = users.create_user(actor=actor(), **data)
     db.session.commit()
     return user
@@ -40,7 +42,7 @@ def create_user(data):  # type: ignore[no-untyped-def]
 @blp.route("/<int:user_id>", methods=["GET"])
 @requires("users.read")
 @blp.response(200, UserSchema)
-def get_user(user_id: int):  # type: ignore[no-untyped-def]
+def get_user(user_id: int) -> Any:
     return users.get_user(actor=actor(), user_id=user_id)
 
 
@@ -48,7 +50,7 @@ def get_user(user_id: int):  # type: ignore[no-untyped-def]
 @requires("users.manage")
 @blp.arguments(UserUpdateSchema())
 @blp.response(200, UserSchema)
-def update_user(data, user_id: int):  # type: ignore[no-untyped-def]
+def update_user(data: dict[str, Any], user_id: int) -> Any:
     """Change name or role, or set is_active (false ends every session of the user)."""
     me = actor()
     user = users.get_user(actor=me, user_id=user_id)
@@ -62,7 +64,7 @@ def update_user(data, user_id: int):  # type: ignore[no-untyped-def]
 @blp.route("/<int:user_id>/unlock", methods=["POST"])
 @requires("users.manage")
 @blp.response(200, UserSchema)
-def unlock_user(user_id: int):  # type: ignore[no-untyped-def]
+def unlock_user(user_id: int) -> Any:
     me = actor()
     user = users.unlock(actor=me, user=users.get_user(actor=me, user_id=user_id))
     db.session.commit()
@@ -73,7 +75,7 @@ def unlock_user(user_id: int):  # type: ignore[no-untyped-def]
 @requires("users.manage")
 @blp.arguments(PasswordSetSchema())
 @blp.response(204)
-def set_password(data, user_id: int):  # type: ignore[no-untyped-def]
+def set_password(data: dict[str, Any], user_id: int) -> Any:
     me = actor()
     users.set_password(actor=me, user=users.get_user(actor=me, user_id=user_id), password=data["password"])
     db.session.commit()
@@ -82,7 +84,7 @@ def set_password(data, user_id: int):  # type: ignore[no-untyped-def]
 @blp.route("/<int:user_id>/mfa", methods=["DELETE"])
 @requires("users.manage")
 @blp.response(204)
-def reset_mfa(user_id: int):  # type: ignore[no-untyped-def]
+def reset_mfa(user_id: int) -> Any:
     """Reset the user's second factor (lost device): ends their sessions; they enrol again at
     their next login. Users of other organisations are 404; your own factor is 409. Audited."""
     me = actor()

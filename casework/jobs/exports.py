@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rq.job import Job
+
 from casework.extensions import db
 from casework.jobs import periodic
 from casework.models.exports import ExportStatus
@@ -29,7 +31,7 @@ def scheduled_purge(slot: int | None = None) -> int:
     return purge_expired()
 
 
-def schedule_next_purge(*, after_slot: int | None = None, now: float | None = None):  # type: ignore[no-untyped-def]
+def schedule_next_purge(*, after_slot: int | None = None, now: float | None = None) -> Job | None:
     return periodic.schedule_next(
         SCHEDULED_PURGE, "exports-purge", PURGE_INTERVAL_SECONDS, after_slot=after_slot, now=now
     )

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Enum, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model
 from casework.models.organisations import Organisation
 from casework.models.users import Role
 
@@ -19,7 +19,7 @@ class AccessGrantStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class AccessGrant(db.Model):
+class AccessGrant(Model):
     """One requested account. The password is chosen at the request and kept only as its hash,
     only while pending; approving creates the user with it."""
 

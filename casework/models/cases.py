@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model, db
 from casework.models.base import TimestampMixin, utcnow
 from casework.models.encrypted import EncryptedDate, EncryptedText
 from casework.models.organisations import Organisation
@@ -131,7 +131,7 @@ class EvidenceKind(enum.StrEnum):
     OTHER = "other"
 
 
-class CaseCounter(db.Model):
+class CaseCounter(Model):
     """Last reference number per organisation and year; bumped atomically with an upsert."""
 
     __tablename__ = "case_counters"
@@ -141,7 +141,7 @@ class CaseCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
-class Case(TimestampMixin, db.Model):
+class Case(TimestampMixin, Model):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("organisation_id", "year", "number"),
@@ -270,7 +270,7 @@ def case_facets() -> ColumnElement[list[str]]:
     return func.case_facets(*(getattr(Case, name) for name in FACETS_ARGUMENTS), type_=ARRAY(Text))
 
 
-class Victim(TimestampMixin, db.Model):
+class Victim(TimestampMixin, Model):
     """A person an offence was committed against. Identity fields are need-to-know."""
 
     __tablename__ = "victims"
@@ -313,7 +313,7 @@ case_offence_victims = Table(
 )
 
 
-class CaseOffence(TimestampMixin, db.Model):
+class CaseOffence(TimestampMixin, Model):
     """One statute section charged or suspected in a case, with the victims it concerns."""
 
     __tablename__ = "case_offences"
@@ -333,7 +333,7 @@ class CaseOffence(TimestampMixin, db.Model):
     victims: Mapped[list[Victim]] = relationship(secondary=case_offence_victims, order_by="Victim.id")
 
 
-class Evidence(TimestampMixin, db.Model):
+class Evidence(TimestampMixin, Model):
     """Metadata of evidence held elsewhere; the SHA-256 proves the file is unchanged."""
 
     __tablename__ = "evidence"

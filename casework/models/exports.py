@@ -11,7 +11,7 @@ from sqlalchemy import DateTime, Enum, ForeignKey, Integer, LargeBinary, SmallIn
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class ExportKind(enum.StrEnum):
@@ -27,7 +27,7 @@ class ExportStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
-class Export(db.Model):
+class Export(Model):
     __tablename__ = "exports"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +54,7 @@ class Export(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
-class ExportPart(db.Model):
+class ExportPart(Model):
     """One slice of an export's file. Files are stored and served part by part, so neither the
     worker nor a web node ever holds a large line list in memory, and no bytea nears its limit."""
 

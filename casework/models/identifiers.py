@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Enum, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model
 from casework.models.base import utcnow
 
 
@@ -32,7 +32,7 @@ class IdentifierRole(enum.StrEnum):
     OTHER = "other"
 
 
-class Identifier(db.Model):
+class Identifier(Model):
     __tablename__ = "identifiers"
     __table_args__ = (UniqueConstraint("kind", "value", "qualifier"),)  # lookups by kind + value
 
@@ -46,7 +46,7 @@ class Identifier(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
 
 
-class CaseIdentifier(db.Model):
+class CaseIdentifier(Model):
     """An identifier as named in one case: its role there and the raw value as entered."""
 
     __tablename__ = "case_identifiers"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Enum, ForeignKey, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.extensions import db
+from casework.extensions import Model
 
 
 class NotificationKind(enum.StrEnum):
@@ -26,7 +26,7 @@ class NotificationKind(enum.StrEnum):
     TAKEDOWN_ITEM_REUPLOADED = "takedown_item_reuploaded"
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         # One notification of a kind per user and referral: jobs can run twice without repeating it.

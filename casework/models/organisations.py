@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.extensions import db
+from casework.extensions import Model
 from casework.models.base import TimestampMixin
 
 
@@ -17,7 +17,7 @@ class OrganisationKind(enum.StrEnum):
     AGENCY = "agency"
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,10 +10,10 @@ from sqlalchemy import Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model
 
 
-class OffenceCode(db.Model):
+class OffenceCode(Model):
     """One statute section. Definition sections (PC 383, 503) take their seriousness from the
     section that punishes them (384, 506): investigators record the one they use."""
 
@@ -41,7 +41,7 @@ class OffenceCode(db.Model):
     punished_under: Mapped[OffenceCode | None] = relationship(remote_side=[id])
 
 
-class State(db.Model):
+class State(Model):
     __tablename__ = "states"
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)  # ISO 3166-2:MY, e.g. MY-14
@@ -49,14 +49,14 @@ class State(db.Model):
     is_federal_territory: Mapped[bool] = mapped_column(default=False)
 
 
-class Platform(db.Model):
+class Platform(Model):
     __tablename__ = "platforms"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
 
 
-class AbuseType(db.Model):
+class AbuseType(Model):
     __tablename__ = "abuse_types"
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -64,7 +64,7 @@ class AbuseType(db.Model):
     description: Mapped[str] = mapped_column(Text)
 
 
-class Agency(db.Model):
+class Agency(Model):
     """An agency or service victims are referred to (seed data; re-verified before go-live)."""
 
     __tablename__ = "agencies"

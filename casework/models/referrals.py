@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model
 from casework.models.base import TimestampMixin
 from casework.models.encrypted import EncryptedJSON, EncryptedText
 from casework.models.organisations import Organisation
@@ -107,7 +107,7 @@ TAKEDOWN_ITEM_TRANSITIONS: dict[TakedownItemStatus, frozenset[TakedownItemStatus
 }
 
 
-class Consent(db.Model):
+class Consent(Model):
     """A victim's decision about sharing with one agency for one purpose.
 
     At most one *current* row per (victim, agency, purpose): recording a new decision supersedes
@@ -167,7 +167,7 @@ class Consent(db.Model):
         return self.decision.value
 
 
-class Referral(TimestampMixin, db.Model):
+class Referral(TimestampMixin, Model):
     """A case (the part of it a purpose needs) sent to an agency, tracked to its outcome."""
 
     __tablename__ = "referrals"
@@ -228,8 +228,7 @@ class Referral(TimestampMixin, db.Model):
         """Not acknowledged in time, or not completed in time."""
         if not self.is_open:
             return False
-        late_ack = self.status == ReferralStatus.SENT and self.due_acknowledge_at is not None
-        if late_ack and self.due_acknowledge_at < now:  # type: ignore[operator]
+        if self.status == ReferralStatus.SENT and self.due_acknowledge_at is not None and self.due_acknowledge_at < now:
             return True
         return self.due_complete_at is not None and self.due_complete_at < now
 
@@ -260,7 +259,7 @@ class Referral(TimestampMixin, db.Model):
         return event
 
 
-class ReferralEvent(db.Model):
+class ReferralEvent(Model):
     """One thing that happened to a referral: a transition, an item update, a withdrawal of consent."""
 
     __tablename__ = "referral_events"
@@ -281,7 +280,7 @@ class ReferralEvent(db.Model):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
-class TakedownItem(db.Model):
+class TakedownItem(Model):
     """One address of posted material in a takedown referral, with its own status and dates
     (time to removal = removed_at - requested_at)."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Enum, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.extensions import db
+from casework.extensions import Model
 from casework.models.base import TimestampMixin
 from casework.models.organisations import Organisation
 
@@ -23,7 +23,7 @@ class Role(enum.StrEnum):
     ANALYST = "analyst"
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +77,7 @@ class PendingStep(enum.StrEnum):
     ENROLMENT = "mfa_enrolment_required"  # a role that must use a second factor, not yet enrolled
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login. The cookie holds only its random id; revoking the row ends the session.
 
     `pending_step` set: the password was right but the second factor is still due; such a session
@@ -100,7 +100,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class MfaRecoveryCode(db.Model):
+class MfaRecoveryCode(Model):
     """One single-use recovery code, stored as a SHA-256 digest bound to its user (never the code)."""
 
     __tablename__ = "mfa_recovery_codes"

@@ -444,7 +444,7 @@ class ReferralSchema(ReferralStateSchema):
     def _shared(self, referral: Any) -> dict[str, Any] | None:
         if getattr(referral, "_side", "recipient") == "sender" or not referral.shared:
             return None
-        return SHARE_SCHEMAS[referral.purpose].dump(referral.shared)  # type: ignore[no-any-return]
+        return SHARE_SCHEMAS[referral.purpose].dump(referral.shared)
 
     @post_dump(pass_original=True)
     def _sender_sees_names_not_values(self, data: dict[str, Any], referral: Any, **_: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from marshmallow import fields, validate
 
 from casework.models.access_grants import AccessGrantStatus
-from casework.models.users import Role
+from casework.models.users import Role, User
 from casework.schemas.base import BaseSchema, Id
 from casework.schemas.organisations import OrganisationSchema
 
@@ -23,7 +23,7 @@ class UserSchema(BaseSchema):
     has_second_factor = fields.Boolean(metadata={"description": "Enrolled in TOTP (an admin can reset it)"})
     last_login_at = fields.DateTime(allow_none=True)
 
-    def _is_locked(self, user) -> bool:  # type: ignore[no-untyped-def]
+    def _is_locked(self, user: User) -> bool:
         return user.is_locked(datetime.now(UTC))
 
 

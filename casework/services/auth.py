@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import joinedload
 
 from casework import passwords, policies
@@ -177,9 +177,13 @@ def logout(actor: User, user_session: UserSession) -> None:
 
 def revoke_all_sessions(user: User) -> int:
     """End every open session of a user (deactivation, role change, password reset)."""
-    result = db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=now())
+    # An UPDATE executes to a CursorResult (the one that has rowcount); Session.execute is typed Result.
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=now())
+        ),
     )
     return result.rowcount or 0

@@ -125,7 +125,9 @@ def download(*, actor: User, export_id: int) -> Download:
 def _parts(export_id: int) -> Iterator[bytes]:
     seqs = db.session.scalars(select(ExportPart.seq).where(ExportPart.export_id == export_id).order_by(ExportPart.seq))
     for seq in list(seqs):
-        yield db.session.scalar(select(ExportPart.data).where(ExportPart.export_id == export_id, ExportPart.seq == seq))
+        yield db.session.execute(
+            select(ExportPart.data).where(ExportPart.export_id == export_id, ExportPart.seq == seq)
+        ).scalar_one()
 
 
 def _store(export_id: int, handle: BinaryIO) -> int:
@@ -209,7 +211,7 @@ def run_export(export_id: int) -> ExportStatus | None:
     except Exception:  # noqa: BLE001 - recorded for the requester, logged for operators
         db.session.rollback()
         log.exception("export %s failed", export_id)  # ids only: no filters, no data
-        export = db.session.get(Export, export_id)
+        export = db.session.get_one(Export, export_id)
         export.status, export.finished_at = ExportStatus.FAILED, _now()
         export.error = "The export could not be produced. It has been logged; please try again or report it."
         db.session.commit()

@@ -28,10 +28,10 @@ def upsert_identifiers(
     unique = sorted(set(keys))
     if not unique:
         return {}
-    statement = insert(Identifier).values([{"kind": k, "qualifier": q, "value": v} for k, q, v in unique])
+    inserting = insert(Identifier).values([{"kind": k, "qualifier": q, "value": v} for k, q, v in unique])
     # A no-op update so RETURNING also yields rows that already existed.
-    statement = statement.on_conflict_do_update(
-        index_elements=["kind", "value", "qualifier"], set_={"kind": statement.excluded.kind}
+    statement = inserting.on_conflict_do_update(
+        index_elements=["kind", "value", "qualifier"], set_={"kind": inserting.excluded.kind}
     ).returning(Identifier)
     rows = db.session.scalars(select(Identifier).from_statement(statement))
     return {(row.kind, row.qualifier, row.value): row for row in rows}

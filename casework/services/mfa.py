@@ -136,11 +136,11 @@ def _use_recovery_code(user: User, code: str) -> bool:
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(MfaRecoveryCode)
         .where(MfaRecoveryCode.user_id == user.id, MfaRecoveryCode.used_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def _draw_secret(user: User) -> Enrolment:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from casework.errors import NotFound
@@ -127,12 +127,16 @@ def list_notifications(*, actor: User, filters: dict[str, Any]) -> NotificationP
 
 def mark_all_read(*, actor: User) -> int:
     """Mark every unread notification of the actor read; returns how many were unread."""
-    marked = db.session.execute(
-        update(Notification)
-        .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
-        .values(read_at=datetime.now(UTC))
+    # An UPDATE executes to a CursorResult (the one that has rowcount); Session.execute is typed Result.
+    marked = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+            .values(read_at=datetime.now(UTC))
+        ),
     )
-    return marked.rowcount or 0  # type: ignore[attr-defined]
+    return marked.rowcount or 0
 
 
 def mark_read(*, actor: User, notification_id: int) -> Notification:

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -72,7 +72,7 @@ def load_reference_data() -> dict[str, int]:
         "CMA": "Communications and Multimedia Act 1998 (Act 588)",
         "SOAC": "Sexual Offences against Children Act 2017 (Act 792)",
     }
-    offences = [
+    offences: list[dict[str, Any]] = [
         {
             "code": r["code"],
             "statute": statutes[r["statute_code"]],
@@ -97,10 +97,11 @@ def load_reference_data() -> dict[str, int]:
     for row in offences:
         row["severity_rank"] = ranks[row["code"]]
     _upsert(OffenceCode, offences, "code")
-    ids = dict(db.session.execute(select(OffenceCode.code, OffenceCode.id)).all())
+    ids: dict[str, int] = {code: id_ for code, id_ in db.session.execute(select(OffenceCode.code, OffenceCode.id))}
     for code, target in links.items():
         db.session.execute(
-            OffenceCode.__table__.update()
+            cast(Table, OffenceCode.__table__)  # mapped to a Table; typed as the wider FromClause
+            .update()
             .where(OffenceCode.code == code)
             .values(punished_under_id=ids[target] if target else None)
         )

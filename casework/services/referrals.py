@@ -348,10 +348,12 @@ def _send(actor: User, referral: Referral, now: datetime) -> None:
     victim = db.session.get(Victim, referral.victim_id)
     assert victim is not None  # cascades with the case
     deadline = PURPOSES[referral.purpose].deadline(referral.agency_acronym)
-    critical = deadline.critical_acknowledge is not None and case.risk_level == "critical"
+    acknowledge = deadline.acknowledge
+    if deadline.critical_acknowledge is not None and case.risk_level == "critical":
+        acknowledge = deadline.critical_acknowledge
     referral.sent_at = now
     referral.sent_by_id = actor.id
-    referral.due_acknowledge_at = now + (deadline.critical_acknowledge if critical else deadline.acknowledge)  # type: ignore[operator]
+    referral.due_acknowledge_at = now + acknowledge
     referral.due_complete_at = now + deadline.complete
     for item in referral.takedown_items:
         item.requested_at = now
@@ -540,7 +542,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return Referral.status.in_(OPEN_STATUSES) & or_(late_ack, Referral.due_complete_at < now)
 
 
-def _filtered(actor: User, filters: dict[str, Any]) -> Select:  # type: ignore[type-arg]
+def _filtered(actor: User, filters: dict[str, Any]) -> Select[Any]:
     box = filters.get("box")
     if box == "inbox":
         query = select(Referral).where(_received_by_my_organisation(actor))
@@ -635,8 +637,8 @@ def referral_form(*, actor: User, case_id: int) -> dict[str, Any]:
                         "acknowledge_within_hours": purpose.deadline(acronym).acknowledge.total_seconds() / 3600,
                         "complete_within_days": purpose.deadline(acronym).complete.days,
                         "critical_acknowledge_within_hours": (
-                            purpose.deadline(acronym).critical_acknowledge.total_seconds() / 3600  # type: ignore[union-attr]
-                            if purpose.deadline(acronym).critical_acknowledge
+                            critical.total_seconds() / 3600
+                            if (critical := purpose.deadline(acronym).critical_acknowledge)
                             else None
                         ),
                         "deadline_source": purpose.deadline(acronym).source,

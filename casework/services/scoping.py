@@ -6,6 +6,7 @@ A case outside the scope is NotFound, exactly like a case that does not exist.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.orm import selectinload
@@ -42,7 +43,7 @@ def scope_within_organisation(actor: User) -> ColumnElement[bool]:
     return false()
 
 
-def scoped(actor: User, query: Select | None = None) -> Select:  # type: ignore[type-arg]
+def scoped(actor: User, query: Select[Any] | None = None) -> Select[Any]:
     return (query if query is not None else select(Case)).where(scope_clause(actor))
 
 

@@ -10,6 +10,7 @@ role and sets no password. The CLI (actor=None) is trusted and unrestricted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, select, true
@@ -112,7 +113,7 @@ def add_account(
     role: Role,
     organisation_id: int,
     password_hash: str,
-    **audit_details: object,
+    **audit_details: Any,
 ) -> User:
     """Store an account whose checks are done (create_user, an approved access grant). Audits."""
     user = User(
