@@ -178,4 +178,4 @@ def init_app(app: Flask) -> None:
 
 def ring() -> KeyRing:
     """The running app's key ring."""
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    return current_app.extensions[EXTENSION]

@@ -137,7 +137,7 @@ def _unexpected(error: Exception) -> tuple[Response, int]:
     return jsonify(envelope(500, _GENERIC[500])), 500
 
 
-def _undecryptable(error: DecryptionError):  # type: ignore[no-untyped-def]
+def _undecryptable(error: DecryptionError) -> tuple[Response, int]:
     """A stored value this server's key ring cannot read: a configuration fault, not the client's.
     The message names the column and key id only (never a value)."""
     db.session.rollback()

@@ -95,7 +95,7 @@ class EncryptedDate(_Encrypted):
         return date
 
     def encode(self, value: Any) -> bytes:
-        return value.isoformat().encode()  # type: ignore[no-any-return]
+        return value.isoformat().encode()
 
     def decode(self, data: bytes) -> date:
         return date.fromisoformat(data.decode())

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.extensions import db
+from casework.extensions import Model
 
 
-class EncryptionKey(db.Model):
+class EncryptionKey(Model):
     """A key id that encrypted data here, with a fingerprint of its key (casework.encryption.fingerprint).
 
     At start-up the configured ring is checked against these rows: a key whose fingerprint differs
