@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, g, session
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint
 
-from casework import policies
+from casework import policies, throttle
 from casework.api.access import actor, authenticated, public
+from casework.api.edge import Blueprint
 from casework.errors import Unauthenticated
 from casework.extensions import db
 from casework.schemas.users import LoginSchema, MeSchema
@@ -33,6 +33,8 @@ def _me():  # type: ignore[no-untyped-def]
 
 @blp.route("/login", methods=["POST"])
 @public
+@throttle.by_address
+@throttle.by_account
 @blp.arguments(LoginSchema())
 @blp.response(200, MeSchema)
 def login(data):  # type: ignore[no-untyped-def]

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from flask import request
-from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.schemas.cases import (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from casework.api.access import authenticated
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.models.reference import AbuseType, Agency, Platform, State
 from casework.schemas.reference import AgencySchema, CodeNameSchema, OffenceCodeSchema

@@ -3,9 +3,8 @@ police case it led to. Each action declares the permission of the side that take
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.models.referrals import ReferralStatus
 from casework.schemas.referrals import (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
@@ -36,8 +37,10 @@ def _not_future(value: date) -> None:
         raise ValidationError("Must not be before 1900.")
 
 
-def Money(**kw: Any) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=10**11), **kw)
+def Money(*, digits: int, **kw: Any) -> fields.Decimal:  # noqa: N802
+    """An amount in the currency's units, bounded by its column: `numeric(digits, 2)`."""
+    largest = Decimal(10 ** (digits - 2)) - Decimal("0.01")
+    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=largest), **kw)
 
 
 def PastDate(**kw: Any) -> fields.Date:  # noqa: N802
@@ -46,7 +49,7 @@ def PastDate(**kw: Any) -> fields.Date:  # noqa: N802
 
 class DemandsSchema(BaseSchema):
     money = fields.Boolean(load_default=False)
-    amount = Money(allow_none=True, load_default=None)
+    amount = Money(digits=14, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=_CURRENCY)
     images = fields.Boolean(load_default=False)
     acts = fields.Boolean(load_default=False)
@@ -60,7 +63,7 @@ class DemandsSchema(BaseSchema):
 
 class PaymentsSchema(BaseSchema):
     count = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1000))
-    total = Money(allow_none=True, load_default=None)
+    total = Money(digits=14, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=_CURRENCY)
 
     @validates_schema
@@ -92,7 +95,7 @@ class VictimCreateSchema(BaseSchema):
     safe_contact_instructions = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     gender = fields.Enum(Gender, by_value=True, load_default=Gender.UNDISCLOSED)
     age_years = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0, max=120))
-    declared_annual_income = Money(allow_none=True, load_default=None)
+    declared_annual_income = Money(digits=12, allow_none=True, load_default=None)
 
     @validates_schema
     def _phone_is_valid(self, data: dict[str, Any], **_: Any) -> None:
