@@ -106,7 +106,7 @@ def test_every_route_refuses_unknown_query_parameters(app, clients):
 def test_query_strings_with_nul_are_field_errors(app, clients):
     spec = clients[Role.SUPERVISOR].get("/api/v1/openapi.json").get_json()
     checked = 0
-    for method, path, role in _api_routes(app, reading="query"):
+    for _method, path, role in _api_routes(app, reading="query"):
         template = re.sub(r"/1(?=/|$)", "/{id}", path)
         operation = next(
             (
