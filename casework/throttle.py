@@ -5,6 +5,8 @@ slowed by its successful logins; once a limit is reached every attempt is answer
 Retry-After until the window moves on, and each refusal is audited. The
 per-account lockout of casework.services.auth stays as the last line. If Redis is down the
 counters fall back to each process's memory (a throttle that still works, less exactly).
+Flask-Limiter keeps one state per limiter, so with several apps in one process (tests) the last
+app initialised decides whether throttling is on.
 """
 
 from __future__ import annotations
@@ -53,18 +55,28 @@ def _audit_breach(limit: RequestLimit) -> None:
         log.warning("could not audit a throttled login")
 
 
+TOO_MANY = "Too many failed logins; wait and try again."
 limiter = Limiter(key_func=_address_key, on_breach=_audit_breach)
 
 by_address = limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], key_func=_address_key, deduct_when=_failed
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=_address_key,
+    deduct_when=_failed,
+    error_message=TOO_MANY,
 )
 by_account = limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key, deduct_when=_failed
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    deduct_when=_failed,
+    error_message=TOO_MANY,
 )
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    redis_url = app.config.get("REDIS_URL") or "memory://"
+    if redis_url.startswith("unix://"):  # the embedded Redis; `limits` spells a socket redis+unix://
+        redis_url = "redis+unix://" + redis_url[len("unix://") :]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", f"{app.config.get('QUEUE_PREFIX', '')}casework-throttle")
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
