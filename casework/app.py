@@ -22,7 +22,7 @@ from casework import (
     web_sessions,
 )
 from casework import config as config_module
-from casework.api import edge
+from casework.api import edge, openapi
 from casework.extensions import api, db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -51,10 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     queue.init_app(app)
     throttle.init_app(app)
     edge.init_app(app)  # before the routes: ids in paths are bounded
-    api.init_app(app)
-    api.spec.components.security_scheme(
-        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}
-    )
+    api.init_app(app, spec_kwargs=openapi.prepare())
+    openapi.document(app)
     api_package.register(app)
     error_handlers.init_app(app)  # after api.init_app so ours replace flask-smorest's
     cli.init_app(app)

@@ -35,7 +35,7 @@ def _me():  # type: ignore[no-untyped-def]
 @public
 @throttle.by_address
 @throttle.by_account
-@blp.arguments(LoginSchema())
+@blp.arguments(LoginSchema(), example={"email": "investigator@example.org", "password": "your password"})
 @blp.response(200, MeSchema)
 def login(data):  # type: ignore[no-untyped-def]
     """Log in with e-mail and password; sets a fresh session cookie."""

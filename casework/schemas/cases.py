@@ -40,7 +40,8 @@ def _not_future(value: date) -> None:
 def Money(*, digits: int, **kw: Any) -> fields.Decimal:  # noqa: N802
     """An amount in the currency's units, bounded by its column: `numeric(digits, 2)`."""
     largest = Decimal(10 ** (digits - 2)) - Decimal("0.01")
-    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=largest), **kw)
+    bounds = {"minimum": 0, "maximum": float(largest)}  # documented as numbers, not Decimal strings
+    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=largest), metadata=bounds, **kw)
 
 
 def PastDate(**kw: Any) -> fields.Date:  # noqa: N802
@@ -336,13 +337,15 @@ class VictimSchema(BaseSchema):
     gender = fields.Enum(Gender, by_value=True)
     age_years = fields.Integer(allow_none=True)
     is_minor = fields.Boolean()
-    full_name = fields.String()
-    national_id = fields.String()
-    date_of_birth = fields.Date()
-    phone = fields.String()
-    email = fields.String()
-    safe_contact_instructions = fields.String()
-    declared_annual_income = fields.Decimal(as_string=True, allow_none=True)
+    full_name = fields.String(allow_none=True)
+    national_id = fields.String(allow_none=True)
+    date_of_birth = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    safe_contact_instructions = fields.String(allow_none=True)
+    declared_annual_income = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"type": "string", "format": "decimal", "example": "24000.00"}
+    )
 
     @post_dump(pass_original=True)
     def _need_to_know(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:

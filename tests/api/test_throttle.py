@@ -70,7 +70,7 @@ def test_one_address_spraying_many_accounts_gets_429(throttled, factory):
 def test_one_account_tried_from_many_addresses_gets_429_before_the_lockout(throttled, factory):
     user = factory.user()
     db.session.commit()
-    for n in range(3):
+    for _ in range(3):
         assert _login(throttled, user.email).status_code == 401
     refused = _login(throttled, user.email.upper())
     assert refused.status_code == 429 and "Retry-After" in refused.headers

@@ -1,0 +1,80 @@
+"""What the OpenAPI document says beyond each route's schemas, so that it tells the truth:
+
+- the error envelope exactly as casework.error_handlers serves it (with `request_id`);
+- the session cookie and the CSRF header as security schemes, both required outside login
+  (so "Try it out" on /api/v1/docs works after logging in and pasting the CSRF token);
+- the error statuses each operation can answer: 401/403 behind a login, 404 with an id in the
+  path, 400/413 with a body, 429 on login, 503 everywhere (database or queue away).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import BasePlugin
+from flask import Flask
+from marshmallow import Schema, fields
+
+from casework.extensions import api
+from casework.web_sessions import CSRF_HEADER
+
+PUBLIC_OPERATIONS = frozenset({"/api/v1/auth/login"})
+SECURITY = [{"session": [], "csrf": []}]
+_BODY_METHODS = {"post", "put", "patch"}
+
+
+class ErrorSchema(Schema):
+    """The one error envelope (casework.error_handlers.envelope)."""
+
+    code = fields.Integer(required=True, metadata={"description": "The HTTP status"})
+    status = fields.String(required=True, metadata={"description": "Its phrase"})
+    message = fields.String(metadata={"description": "Safe to show; never names internals"})
+    errors = fields.Dict(
+        metadata={
+            "description": "Field errors by location then field path, e.g. "
+            '{"json": {"victims": {"0": {"full_name": ["..."]}}}} or {"query": {"stauts": ["Unknown field."]}}'
+        }
+    )
+    request_id = fields.String(metadata={"description": "Quote it when reporting a problem"})
+
+
+class ErrorStatuses(BasePlugin):
+    """Declares the statuses every operation can answer besides its own (see module docstring)."""
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            statuses = {"503": "SERVICE_UNAVAILABLE"}
+            if path in PUBLIC_OPERATIONS:
+                operation["security"] = []
+                statuses.update({"401": "UNAUTHORIZED", "429": "TOO_MANY_REQUESTS"})
+            else:
+                statuses.update({"401": "UNAUTHORIZED", "403": "FORBIDDEN"})
+            if path and "{" in path:
+                statuses["404"] = "NOT_FOUND"
+            if method in _BODY_METHODS:
+                statuses.update({"400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE"})
+            for status, name in statuses.items():
+                responses.setdefault(status, name)
+
+
+def prepare() -> dict[str, Any]:
+    """Before api.init_app: our error schema, and the spec options to pass it."""
+    api.ERROR_SCHEMA = ErrorSchema
+    return {"extra_plugins": [ErrorStatuses()], "security": SECURITY}
+
+
+def document(app: Flask) -> None:
+    """After api.init_app: the security schemes the operations refer to."""
+    api.spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}
+    )
+    api.spec.components.security_scheme(
+        "csrf",
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": CSRF_HEADER,
+            "description": "The csrf_token from POST /auth/login or GET /auth/me; needed on every write",
+        },
+    )
