@@ -3,8 +3,9 @@
 - the error envelope exactly as casework.error_handlers serves it (with `request_id`);
 - the session cookie and the CSRF header as security schemes, both required outside login
   (so "Try it out" on /api/v1/docs works after logging in and pasting the CSRF token);
-- the error statuses each operation can answer: 401/403 behind a login, 404 with an id in the
-  path, 400/413 with a body, 429 on login, 503 everywhere (database or queue away).
+- the error statuses each operation can answer, with no catch-all "default": 401/403 behind a
+  login, 404 for any id given (missing or out of scope), 400/413 with a body, 409/422 on state
+  changes, 429 on login, 503 everywhere (database or queue away).
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ class ErrorStatuses(BasePlugin):
             if path in PUBLIC_OPERATIONS:
                 operation["security"] = []
                 statuses.update({"401": "UNAUTHORIZED", "429": "TOO_MANY_REQUESTS"})
-            else:
-                statuses.update({"401": "UNAUTHORIZED", "403": "FORBIDDEN"})
-            if path and "{" in path:
-                statuses["404"] = "NOT_FOUND"
+            else:  # 404: an id in the path, body or query that is missing or out of scope
+                statuses.update({"401": "UNAUTHORIZED", "403": "FORBIDDEN", "404": "NOT_FOUND"})
             if method in _BODY_METHODS:
                 statuses.update({"400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE"})
+            if method != "get":  # state changes: conflicts, and rules that need the database
+                statuses.update({"409": "CONFLICT", "422": "UNPROCESSABLE_ENTITY"})
             for status, name in statuses.items():
                 responses.setdefault(status, name)
 
@@ -61,6 +62,7 @@ class ErrorStatuses(BasePlugin):
 def prepare() -> dict[str, Any]:
     """Before api.init_app: our error schema, and the spec options to pass it."""
     api.ERROR_SCHEMA = ErrorSchema
+    api.DEFAULT_ERROR_RESPONSE_NAME = None  # every status is declared, none hides behind "default"
     return {"extra_plugins": [ErrorStatuses()], "security": SECURITY}
 
 

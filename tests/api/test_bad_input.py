@@ -140,8 +140,10 @@ def test_query_integers_read_strings(clients, people):
         _envelope(supervisor.get(f"/api/v1/cases?assignee_id={bad}"), 422)
 
 
-def test_ids_in_paths_beyond_32_bits_are_404(clients):
-    _envelope(clients[Role.SUPERVISOR].get("/api/v1/cases/99999999999"), 404)
+def test_ids_in_paths_of_more_than_nine_digits_are_404(clients):
+    for path in ("/api/v1/cases/1000000000", "/api/v1/cases/99999999999999999999"):
+        _envelope(clients[Role.SUPERVISOR].get(path), 404)
+        _envelope(clients[Role.SUPERVISOR].patch(path, json={}), 404)
 
 
 def _case(**changes: Any) -> dict[str, Any]:

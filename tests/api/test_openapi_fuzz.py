@@ -2,8 +2,9 @@
 every response matching its schema and headers, and no valid request refused for its shape.
 
 Bounded (a few derandomized examples per operation and role) so the suite stays fast; run
-with FUZZ_EXAMPLES=50 for a deeper search. Requests go through the app in the test's rolled-
-back transaction, like every API test.
+with FUZZ_EXAMPLES=50 for a deeper search, and FUZZ_NEGATIVE=1 to add schemathesis' invalid
+requests (checked for no 5xx and documented statuses; hostile input also has its own table
+test, test_bad_input.py). Requests go through the app in the test's rolled-back transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from casework.policies import ROLE_PERMISSIONS
 from tests.helpers import ApiClient
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+MODES = (
+    [GenerationMode.POSITIVE, GenerationMode.NEGATIVE] if os.environ.get("FUZZ_NEGATIVE") else [GenerationMode.POSITIVE]
+)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -148,26 +152,32 @@ def test_the_document_tells_the_truth(role, app_ctx, login_as):
         example = schema.raw_schema["paths"]["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]
         case_id = login_as.clients[role].post("/api/v1/cases", json=example["example"]).get_json()["id"]
     for operation in operations:
+        for mode in MODES:
+            _fuzz(operation, mode, app_ctx, session, case_id)
 
-        @given(case=operation.as_strategy(GenerationMode.POSITIVE))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def fuzz(case):  # type: ignore[no-untyped-def]
-            if case_id is not None and "case_id" in (case.path_parameters or {}):
-                case.path_parameters["case_id"] = case_id
-            response = case.call(app=app_ctx, **session)
-            assert response.status_code != 401 or case.path in PUBLIC_OPERATIONS, "the fuzz must run logged in"
-            case.validate_response(response, checks=CHECKS)
-            refused = _shape_refusals(response)
-            assert not refused, (case.method, case.path, refused)
 
-        fuzz()
+def _fuzz(operation, mode, app, session, case_id) -> None:  # type: ignore[no-untyped-def]
+    """EXAMPLES requests of one mode for one operation, each checked against the document."""
+
+    @given(case=operation.as_strategy(mode))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def fuzz(case):  # type: ignore[no-untyped-def]
+        if case_id is not None and "case_id" in (case.path_parameters or {}):
+            case.path_parameters["case_id"] = case_id
+        response = case.call(app=app, **session)
+        assert response.status_code != 401 or case.path in PUBLIC_OPERATIONS, "the fuzz must run logged in"
+        case.validate_response(response, checks=CHECKS)
+        refused = _shape_refusals(response) if mode is GenerationMode.POSITIVE else []
+        assert not refused, (case.method, case.path, refused)
+
+    fuzz()
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,15 @@ def test_successful_logins_do_not_count(throttled, factory):
     office = _address()
     for _ in range(8):
         assert _login(throttled, user.email, PASSWORD, address=office).status_code == 200
+
+
+def test_login_still_works_when_redis_is_away(app, factory):
+    user = factory.user()
+    db.session.commit()
+    config = {k: v for k, v in app.config.items() if k != "RATELIMIT_STORAGE_URI"}
+    broken = create_app({**config, "RATELIMIT_ENABLED": True, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    try:
+        assert _login(broken, user.email, PASSWORD).status_code == 200  # counted in memory instead
+        assert _login(broken, "nobody@example.test").status_code == 401
+    finally:
+        throttle.limiter.init_app(app)
