@@ -240,3 +240,17 @@ def test_other_text_fields_refuse_nul_and_surrogates(clients, people):
         errors = _envelope(response, 422)["errors"]
         assert field in json.dumps(errors), (url, errors)
     assert supervisor.get(f"/api/v1/cases/{case_id}").status_code == 200
+
+
+def test_export_filters_with_bad_text_are_field_errors(clients):
+    analyst = clients[Role.ANALYST]
+    filters = {
+        "material_released": ["b", "\x11\uda24"],
+        "date_to": "0142-03-08",
+        "incident_year": ["a\x00b"],
+        "received_quarter": [42, None],  # found by the fuzz: numbers in a value list were a 500
+    }
+    response = analyst.post("/api/v1/exports", json={"kind": "statistics", "filters": filters})
+    errors = _envelope(response, 422)["errors"]
+    assert set(errors["filters"]) == set(filters), errors
+    assert analyst.get("/api/v1/statistics/report?received_quarter=2026-Q1").status_code == 200
