@@ -45,10 +45,10 @@ class ErrorStatuses(BasePlugin):
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
-            statuses = {"503": "SERVICE_UNAVAILABLE"}
+            statuses = {"503": "RETRY_LATER"}
             if path in PUBLIC_OPERATIONS:
                 operation["security"] = []
-                statuses.update({"401": "UNAUTHORIZED", "429": "TOO_MANY_REQUESTS"})
+                statuses.update({"401": "UNAUTHORIZED", "429": "THROTTLED"})
             else:  # 404: an id in the path, body or query that is missing or out of scope
                 statuses.update({"401": "UNAUTHORIZED", "403": "FORBIDDEN", "404": "NOT_FOUND"})
             if method in _BODY_METHODS:
@@ -66,8 +66,21 @@ def prepare() -> dict[str, Any]:
     return {"extra_plugins": [ErrorStatuses()], "security": SECURITY}
 
 
+def _with_retry_after(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
 def document(app: Flask) -> None:
-    """After api.init_app: the security schemes the operations refer to."""
+    """After api.init_app, before the routes: the security schemes and the responses that carry
+    Retry-After, which the operations refer to."""
+    api.spec.components.response(
+        "RETRY_LATER", _with_retry_after("Service Unavailable: the database or the job queue is away")
+    )
+    api.spec.components.response("THROTTLED", _with_retry_after("Too Many Requests: too many failed logins"))
     api.spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}
     )

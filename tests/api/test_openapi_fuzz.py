@@ -205,3 +205,13 @@ def test_request_examples_in_the_document_are_accepted(client, factory, method, 
         url = path.replace("{case_id}", str(client.post("/api/v1/cases", json=case_example).get_json()["id"]))
     response = client.open(url, method, json=body)
     assert 200 <= response.status_code < 300, (method, path, response.get_json())
+
+
+def test_every_operation_declares_503_and_login_429_with_retry_after():
+    document = schema.raw_schema
+    for item in document["paths"].values():
+        for operation in (op for op in item.values() if isinstance(op, dict)):
+            assert operation["responses"]["503"] == {"$ref": "#/components/responses/RETRY_LATER"}
+    assert document["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"]["$ref"].endswith("/THROTTLED")
+    for name in ("RETRY_LATER", "THROTTLED"):
+        assert "Retry-After" in document["components"]["responses"][name]["headers"]
