@@ -8,8 +8,10 @@ import json
 import re
 from typing import Any
 
+import flask_smorest
 import pytest
 
+from casework.api import edge
 from casework.api.access import route_access
 from casework.models.organisations import OrganisationKind
 from casework.models.users import Role
@@ -254,3 +256,11 @@ def test_export_filters_with_bad_text_are_field_errors(clients):
     errors = _envelope(response, 422)["errors"]
     assert set(errors["filters"]) == set(filters), errors
     assert analyst.get("/api/v1/statistics/report?received_quarter=2026-Q1").status_code == 200
+
+
+def test_every_api_blueprint_parses_at_the_edge(app):
+    """A blueprint made with flask_smorest.Blueprint directly would skip the depth limit and
+    take unknown query parameters silently: every API blueprint comes from casework.api.edge."""
+    smorest = [bp for bp in app.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
+    assert len(smorest) >= 10
+    assert [bp.name for bp in smorest if not isinstance(bp, edge.Blueprint)] == []
