@@ -19,9 +19,12 @@ from casework import (
     passwords,
     queue,
     request_meta,
+    security_headers,
+    throttle,
     web_sessions,
 )
 from casework import config as config_module
+from casework.api import edge, openapi
 from casework.extensions import api, db, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,13 +49,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     request_meta.init_app(app)
+    security_headers.init_app(app)
     passwords.init_app(app)
     web_sessions.init_app(app)
     queue.init_app(app)
-    api.init_app(app)
-    api.spec.components.security_scheme(
-        "session", {"type": "apiKey", "in": "cookie", "name": app.config["SESSION_COOKIE_NAME"]}
-    )
+    throttle.init_app(app)
+    edge.init_app(app)  # before the routes: ids in paths are bounded
+    api.init_app(app, spec_kwargs=openapi.prepare())
+    openapi.document(app)
     api_package.register(app)
     error_handlers.init_app(app)  # after api.init_app so ours replace flask-smorest's
     cli.init_app(app)

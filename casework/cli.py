@@ -18,6 +18,7 @@ from casework import encryption, queue
 from casework.config import ConfigError
 from casework.errors import DomainError
 from casework.extensions import db
+from casework.jobs import export_sweep as export_sweep_jobs
 from casework.jobs import exports as export_jobs
 from casework.jobs import referrals as referral_jobs
 from casework.models.exports import ExportKind
@@ -321,6 +322,7 @@ def worker(burst: bool, with_scheduler: bool) -> None:
     if with_scheduler:  # each periodic job then keeps itself scheduled
         referral_jobs.schedule_next_scan()
         export_jobs.schedule_next_purge()
+        export_sweep_jobs.schedule_next_sweep()
     Worker(queues, connection=queue.connection()).work(burst=burst, with_scheduler=with_scheduler)
 
 

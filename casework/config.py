@@ -52,6 +52,10 @@ def from_environment() -> dict[str, Any]:
         "ARGON2_TIME_COST": int(os.environ.get("CASEWORK_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("CASEWORK_ARGON2_MEMORY_COST", str(64 * 1024))),
         "SUPPRESSION_THRESHOLD": int(os.environ.get("CASEWORK_SUPPRESSION_THRESHOLD", "5")),
+        "IDLE_TIMEOUT": timedelta(minutes=int(os.environ.get("CASEWORK_IDLE_TIMEOUT_MINUTES", "30"))),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("CASEWORK_MAX_BODY_BYTES", str(2 * 1024 * 1024))),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("CASEWORK_LOGIN_LIMIT_PER_ADDRESS", "10 per minute;50 per hour"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("CASEWORK_LOGIN_LIMIT_PER_ACCOUNT", "3 per minute"),
     }
     return cfg
 

@@ -10,11 +10,13 @@ whole (not one field) are under ``_request``.
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from casework import log_hygiene
@@ -27,6 +29,9 @@ log = logging.getLogger("casework.errors")
 
 # Never echo werkzeug's descriptions for these: they can name internals.
 _GENERIC = {500: "Something went wrong on our side. It has been logged; quote the request id."}
+RETRY_AFTER_SECONDS = 5
+_DB_WARNING_EVERY = 60.0  # seconds: one warning per outage, not a traceback per request
+_last_db_warning = [0.0]
 
 
 # webargs locations -> the path prefix a client sees ("json" and "form" are the body: no prefix).
@@ -108,20 +113,35 @@ def _http_exception(error: HTTPException) -> Response:
     return response
 
 
-def _domain_error(error: DomainError) -> tuple[Response, int]:
+def _domain_error(error: DomainError) -> tuple[Response, int, dict[str, str]]:
     db.session.rollback()
-    return (
-        jsonify(envelope(error.status, error.message, error.errors, details=error.details, reason=error.reason)),
-        error.status,
-    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if error.status == 503 else {}
+    body = envelope(error.status, error.message, error.errors, details=error.details, reason=error.reason)
+    return jsonify(body), error.status, headers
 
 
-def _unexpected(error: Exception) -> tuple[Response, int]:
-    db.session.rollback()
+def database_unavailable(error: Exception) -> bool:
+    """A fault of the database server or the way to it (down, restarting, refusing connections,
+    connection cut, pool exhausted, serialization or deadlock): retrying later can succeed."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
-        # The database went away (restart, failover): the pool is refreshed; the client may retry.
-        log.warning("database connection lost (request_id=%s)", current_request_id())
-        return jsonify(envelope(503, "The database connection was interrupted; please retry.")), 503
+        return True
+    return isinstance(error, OperationalError | InterfaceError | PoolTimeout)
+
+
+def _unexpected(error: Exception) -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone; the pool discards it
+        db.session.close()
+    if database_unavailable(error):
+        # SQLAlchemy invalidated the broken connection (and older pooled ones), so the next
+        # request connects afresh. The exception text can hold SQL parameters: type only.
+        now = time.monotonic()
+        if now - _last_db_warning[0] > _DB_WARNING_EVERY:
+            _last_db_warning[0] = now
+            log.warning("database unavailable: %s (request_id=%s)", type(error).__name__, current_request_id())
+        body = envelope(503, "The database is unavailable; please retry shortly.")
+        return jsonify(body), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     # Type, route, request id and the frames go to the log. Not the exception's text: a database
     # error's text can hold the row being written (a victim's identity), nor the request body,
     # nor the URL (query strings carry identifiers).

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import g, session
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint
 
-from casework import policies
+from casework import policies, throttle
 from casework.api.access import current_session, login_step, public
+from casework.api.edge import Blueprint
 from casework.errors import Unauthenticated
 from casework.extensions import db
 from casework.models.users import UserSession
@@ -50,7 +50,9 @@ def start_cookie_session(user_session: UserSession) -> None:
 
 @blp.route("/login", methods=["POST"])
 @public
-@blp.arguments(LoginSchema())
+@throttle.by_address
+@throttle.by_account
+@blp.arguments(LoginSchema(), example={"email": "investigator@example.org", "password": "your password"})
 @blp.response(200, MeSchema)
 def login(data: dict[str, Any]) -> Any:
     """Log in with e-mail and password; sets a fresh session cookie.

@@ -8,9 +8,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.errors import ValidationFailed
 from casework.extensions import db
 from casework.schemas.cases import (
@@ -54,6 +54,31 @@ def _if_match() -> int | None:
     return int(match.group(1))
 
 
+# Documented on every operation that answers a case, and the If-Match that PATCH reads.
+ETAG = {"ETag": {"description": 'The case version, e.g. "v3": send it back as If-Match', "schema": {"type": "string"}}}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string", "example": '"v3"'},
+    "description": "The ETag last read; a stale one is 412 and changes nothing (or send `version` in the body)",
+}
+CASE_EXAMPLE = {
+    "intake_channel": "police_report",
+    "received_on": "2026-03-02",
+    "state": "MY-14",
+    "contact_platform": "instagram",
+    "moved_to_platforms": ["telegram"],
+    "abuse_types": ["financial_sextortion"],
+    "demands": {"money": True, "amount": "1000.00", "currency": "MYR"},
+    "payments": {"count": 2, "total": "1000.00", "currency": "MYR"},
+    "victims": [{"key": "v1", "full_name": "Example Person", "gender": "female", "age_years": 24}],
+    "offences": [{"code": "PC 383", "victims": ["v1"]}, {"code": "CMA 233(1)"}],
+    "identifiers": [{"kind": "phone", "value": "012-345 6789", "role": "contact"}],
+    "evidence": [{"kind": "screenshot", "description": "Chat with the demand", "captured_at": "2026-03-02T10:00:00Z"}],
+}
+
+
 def _with_etag(case: Case) -> tuple[Case, dict[str, str]]:
     """The case with its ETag (the version), which the client sends back as If-Match."""
     return case, {"ETag": f'"v{case.version}"'}
@@ -61,8 +86,8 @@ def _with_etag(case: Case) -> tuple[Case, dict[str, str]]:
 
 @blp.route("", methods=["POST"])
 @requires("case.create")
-@blp.arguments(CaseCreateSchema())
-@blp.response(201, CaseSchema)
+@blp.arguments(CaseCreateSchema(), example=CASE_EXAMPLE)
+@blp.response(201, CaseSchema, headers=ETAG)
 def create_case(data: dict[str, Any]) -> Any:
     """Open a case with its victims, offences, identifiers and evidence in one atomic request."""
     case = cases.create_case(actor=actor(), data=data)
@@ -82,7 +107,7 @@ def list_cases(filters: dict[str, Any]) -> Any:
 @blp.route("/<int:case_id>", methods=["GET"])
 @requires("case.read")
 @blp.arguments(CaseGetQuerySchema(), location="query")
-@blp.response(200, CaseSchema)
+@blp.response(200, CaseSchema, headers=ETAG)
 def get_case(args: dict[str, Any], case_id: int) -> Any:
     """One case. `include_identity=true` adds victims' identity for allowed roles (audited)."""
     case = cases.get_case(actor=actor(), case_id=case_id, include_identity=args["include_identity"])
@@ -92,8 +117,11 @@ def get_case(args: dict[str, Any], case_id: int) -> Any:
 
 @blp.route("/<int:case_id>", methods=["PATCH"])
 @requires("case.update")
-@blp.arguments(CaseUpdateSchema())
-@blp.response(200, CaseSchema)
+@blp.arguments(CaseUpdateSchema(), example={"version": 1, "state": "MY-10", "notes": "Victim moved to Selangor."})
+@blp.response(200, CaseSchema, headers=ETAG)
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(412, response="PRECONDITION_FAILED")
+@blp.doc(parameters=[IF_MATCH])
 def update_case(data: dict[str, Any], case_id: int) -> Any:
     """Edit case fields. Send If-Match with the ETag (or `version`): a stale one gets 412/409."""
     case = cases.update_case(actor=actor(), case_id=case_id, data=data, if_match=_if_match())
@@ -103,8 +131,8 @@ def update_case(data: dict[str, Any], case_id: int) -> Any:
 
 @blp.route("/<int:case_id>/transitions", methods=["POST"])
 @requires("case.transition")
-@blp.arguments(TransitionSchema())
-@blp.response(200, CaseSchema)
+@blp.arguments(TransitionSchema(), example={"to": "under_investigation", "note": "IO assigned"})
+@blp.response(200, CaseSchema, headers=ETAG)
 def transition(data: dict[str, Any], case_id: int) -> Any:
     """Move the case to its next status (closing needs an outcome); invalid moves are 409."""
     case = cases.transition(actor=actor(), case_id=case_id, **data)
@@ -115,7 +143,7 @@ def transition(data: dict[str, Any], case_id: int) -> Any:
 @blp.route("/<int:case_id>/assignment", methods=["POST"])
 @requires("case.assign")
 @blp.arguments(AssignmentSchema())
-@blp.response(200, CaseSchema)
+@blp.response(200, CaseSchema, headers=ETAG)
 def assign(data: dict[str, Any], case_id: int) -> Any:
     case = cases.assign(actor=actor(), case_id=case_id, assignee_id=data["assignee_id"])
     db.session.commit()

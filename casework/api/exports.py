@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, stream_with_context
-from flask_smorest import Blueprint
 
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.schemas.exports import ExportCreateSchema, ExportSchema
 from casework.services import exports

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from casework.api.access import current_session, login_step
 from casework.api.auth import me_view, start_cookie_session
+from casework.api.edge import Blueprint
 from casework.errors import Unauthenticated, ValidationFailed
 from casework.extensions import db
 from casework.schemas.users import EnrolmentConfirmedSchema, EnrolmentSchema, MeSchema, SecondFactorCodeSchema

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.schemas.organisations import (
     OrganisationCreateSchema,

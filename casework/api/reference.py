@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from casework import payment_providers as providers
 from casework.api.access import authenticated
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.models.reference import AbuseType, Agency, Platform, State
 from casework.schemas.reference import (

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.extensions import db
 from casework.models.referrals import ReferralStatus
 from casework.schemas.referrals import (

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from casework.api.access import actor, requires
+from casework.api.edge import Blueprint
 from casework.schemas.statistics import (
     DimensionSchema,
     ReportQuerySchema,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, post_dump, validate, validates_schema
@@ -37,8 +38,11 @@ def _not_future(value: date) -> None:
         raise ValidationError("Must not be before 1900.")
 
 
-def Money(**kw: Any) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=10**11), **kw)
+def Money(*, digits: int, **kw: Any) -> fields.Decimal:  # noqa: N802
+    """An amount in the currency's units, bounded by its column: `numeric(digits, 2)`."""
+    largest = Decimal(10 ** (digits - 2)) - Decimal("0.01")
+    bounds = {"minimum": 0, "maximum": float(largest)}  # documented as numbers, not Decimal strings
+    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=largest), metadata=bounds, **kw)
 
 
 def PastDate(**kw: Any) -> fields.Date:  # noqa: N802
@@ -47,7 +51,7 @@ def PastDate(**kw: Any) -> fields.Date:  # noqa: N802
 
 class DemandsSchema(BaseSchema):
     money = fields.Boolean(load_default=False)
-    amount = Money(allow_none=True, load_default=None)
+    amount = Money(digits=14, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=_CURRENCY)
     images = fields.Boolean(load_default=False)
     acts = fields.Boolean(load_default=False)
@@ -61,7 +65,7 @@ class DemandsSchema(BaseSchema):
 
 class PaymentsSchema(BaseSchema):
     count = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=1000))
-    total = Money(allow_none=True, load_default=None)
+    total = Money(digits=14, allow_none=True, load_default=None)
     currency = fields.String(allow_none=True, load_default=None, validate=_CURRENCY)
 
     @validates_schema
@@ -93,7 +97,7 @@ class VictimCreateSchema(BaseSchema):
     safe_contact_instructions = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
     gender = fields.Enum(Gender, by_value=True, load_default=Gender.UNDISCLOSED)
     age_years = fields.Integer(strict=True, allow_none=True, load_default=None, validate=validate.Range(min=0, max=120))
-    declared_annual_income = Money(allow_none=True, load_default=None)
+    declared_annual_income = Money(digits=12, allow_none=True, load_default=None)
 
     @validates_schema
     def _phone_is_valid(self, data: dict[str, Any], **_: Any) -> None:
@@ -398,13 +402,15 @@ class VictimSchema(BaseSchema):
     gender = fields.Enum(Gender, by_value=True)
     age_years = fields.Integer(allow_none=True)
     is_minor = fields.Boolean()
-    full_name = fields.String()
-    national_id = fields.String()
-    date_of_birth = fields.Date()
-    phone = fields.String()
-    email = fields.String()
-    safe_contact_instructions = fields.String()
-    declared_annual_income = fields.Decimal(as_string=True, allow_none=True)
+    full_name = fields.String(allow_none=True)
+    national_id = fields.String(allow_none=True)
+    date_of_birth = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    safe_contact_instructions = fields.String(allow_none=True)
+    declared_annual_income = fields.Decimal(
+        as_string=True, allow_none=True, metadata={"type": "string", "format": "decimal", "example": "24000.00"}
+    )
 
     @post_dump(pass_original=True)
     def _need_to_know(self, data: dict[str, Any], original: Any, **_: Any) -> dict[str, Any]:

@@ -18,6 +18,9 @@ FIELD_ERRORS = (
 class ErrorSchema(BaseSchema):
     code = fields.Integer(metadata={"description": "The HTTP status code", "example": 422})
     status = fields.String(metadata={"description": "The HTTP status phrase", "example": "Unprocessable Entity"})
+    reason = fields.String(
+        metadata={"description": "A stable word where one status has several meanings (e.g. mfa_required)"}
+    )
     message = fields.String(metadata={"description": "What went wrong and, where possible, what to do next"})
     errors = fields.Dict(
         keys=fields.String(),

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from typing import Any
+
+from marshmallow import fields, validate
 
 from casework.models.exports import ExportKind, ExportStatus
 from casework.schemas.base import BaseSchema
+from casework.schemas.statistics import MAX_VALUES, ReportQuerySchema
+
+
+def _filter_properties() -> dict[str, Any]:
+    """The statistics filters as the document's properties of `filters` (validated by
+    ReportQuerySchema in the service, so errors come back under `filters`)."""
+    properties: dict[str, Any] = {}
+    for name, field in ReportQuerySchema().fields.items():
+        if isinstance(field, fields.List):
+            spec: dict[str, Any] = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            spec["maxItems"] = MAX_VALUES
+        elif isinstance(field, fields.Date):
+            spec = {"type": "string", "format": "date"}
+        elif isinstance(field, fields.Enum):
+            spec = {"type": "string", "enum": [member.value for member in field.enum]}
+        else:
+            choices = [v.choices for v in field.validators if isinstance(v, validate.OneOf)]
+            spec = {"type": "string", **({"enum": list(choices[0])} if choices else {})}
+        properties[name] = spec
+    return properties
 
 
 class ExportCreateSchema(BaseSchema):
@@ -13,7 +35,11 @@ class ExportCreateSchema(BaseSchema):
     filters = fields.Dict(
         keys=fields.String(),
         load_default=dict,
-        metadata={"description": "The same filters as GET /api/v1/statistics/report"},
+        metadata={
+            "description": "The same filters as GET /api/v1/statistics/report",
+            "properties": _filter_properties(),
+            "additionalProperties": False,
+        },
     )
 
 

@@ -58,7 +58,8 @@ class ValueList(fields.List):
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Any:
         items = [value] if isinstance(value, str) else value
         if isinstance(items, list | tuple):
-            items = [part.strip() for v in items for part in (v.split(",") if isinstance(v, str) else [v])]
+            parts = [part for v in items for part in (v.split(",") if isinstance(v, str) else [v])]
+            items = [part.strip() if isinstance(part, str) else part for part in parts]  # others: "Not a valid string"
         return super()._deserialize(items, attr, data, **kwargs)
 
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from marshmallow import ValidationError
+from rq import Callback
 from sqlalchemy import delete, insert, select, update
 
 from casework import policies, queue
@@ -35,6 +36,7 @@ EXPORT_TTL = timedelta(days=7)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PART_BYTES = 4 * 1024 * 1024
 RUN_JOB = "casework.jobs.exports.run_export"
+ON_FAILURE = "casework.jobs.export_sweep.export_job_failed"  # marks the export failed (export_sweep)
 Progress = Callable[[float], None]
 
 
@@ -75,7 +77,9 @@ def dispatch(export: Export) -> None:
     """Enqueue the committed export. If Redis went away since the check, the export is marked
     failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job."""
     try:
-        job = queue.get_queue("exports").enqueue(RUN_JOB, export.id, job_timeout=3600, result_ttl=86400)
+        job = queue.get_queue("exports").enqueue(
+            RUN_JOB, export.id, job_timeout=3600, result_ttl=86400, on_failure=Callback(ON_FAILURE)
+        )
     except Exception as exc:  # noqa: BLE001 - any Redis failure
         export.status, export.error = ExportStatus.FAILED, "The job queue was unavailable; request the export again."
         db.session.commit()

@@ -25,7 +25,7 @@ def test_schema_errors_in_the_body_are_keyed_by_their_path(client, factory):
         json={
             "intake_channel": "ngo_intake",
             "received_on": "2026-03-01",
-            "victims": [{"gender": "female"}, {"gender": "female", "date_of_birth": "2999-01-01"}],
+            "victims": [{"gender": "female"}, {"gender": "female", "date_of_birth": "2099-01-01"}],
         },
     )
     assert response.status_code == 422
