@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
+from reports.cellkey import MODULUS, key_sum, offence_key
 from reports.dimensions import UNKNOWN, VICTIM_LEVEL, Dimension, case_values, victim_value
 from reports.records import OffenceRecord, ScopedCase
 
@@ -69,10 +70,20 @@ class OffenceCountRow:
     involving: int
     offences: int
     victims: int
+    # Cell keys (reports.cellkey) of the four counts: sums of the keys of what each counts.
+    most_serious_key: int = 0
+    involving_key: int = 0
+    offences_key: int = 0
+    victims_key: int = 0
 
     @property
     def hidden(self) -> int:
         return self.involving - self.most_serious
+
+    @property
+    def hidden_key(self) -> int:
+        """The cases involving the code but counted under another: involving minus most serious."""
+        return (self.involving_key - self.most_serious_key) % MODULUS
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,7 @@ class CaseCountRow:
     row: str | None
     column: str | None
     cases: int
+    key: int = 0  # cell key: the sum of the cases' record keys
 
 
 def most_serious(offences: Iterable[OffenceRecord]) -> OffenceRecord | None:
@@ -101,8 +113,11 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
     offences: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
     victims: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
     codes: dict[str, OffenceRecord] = {}
+    case_keys: dict[Hashable, int] = {}
+    offence_codes: dict[Hashable, str] = {}
     for scoped in cases:
         case = scoped.case
+        case_keys[case.case_id] = case.key
         if not case.offences:
             continue
         groups = _groups(scoped, by)
@@ -111,6 +126,7 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
         for index, offence in enumerate(case.offences):
             codes.setdefault(offence.code, offence)
             offence_id = (case.case_id, index)
+            offence_codes[offence_id] = offence.code
             for group in groups:
                 for code in (None, offence.code):
                     involving[group, code].add(case.case_id)
@@ -126,6 +142,16 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
                 for group in victim_groups_of:
                     for code in (None, offence.code):
                         victims[group, code].add((offence_id, victim_id))
+
+    def case_key_sum(found: set[Hashable]) -> int:
+        return key_sum(case_keys[c] for c in found)
+
+    def offence_key_sum(found: set[Hashable]) -> int:
+        return key_sum(case_keys[case_id] for case_id, _ in found)  # type: ignore[misc]
+
+    def victim_key_sum(found: set[Hashable]) -> int:
+        return key_sum(offence_key(case_keys[o[0]], offence_codes[o]) for o, _ in found)  # type: ignore[index,misc]
+
     keys = set(involving) | set(victims) | {(None, None)}
     rows = []
     for group, code in keys:
@@ -140,6 +166,10 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
                 involving=len(involving.get((group, code), ())),
                 offences=len(offences.get((group, code), ())),
                 victims=len(victims.get((group, code), ())),
+                most_serious_key=case_key_sum(most.get((group, code), set())),
+                involving_key=case_key_sum(involving.get((group, code), set())),
+                offences_key=offence_key_sum(offences.get((group, code), set())),
+                victims_key=victim_key_sum(victims.get((group, code), set())),
             )
         )
     return sort_offence_rows(rows)
@@ -164,13 +194,17 @@ def count_cases(
 ) -> list[CaseCountRow]:
     """Distinct cases per (row value, column value), with every margin (None)."""
     found: dict[tuple[str | None, str | None], set[int]] = defaultdict(set)
+    case_keys: dict[int, int] = {}
     for scoped in cases:
+        case_keys[scoped.case.case_id] = scoped.case.key
         for row in _groups(scoped, rows):
             for column in _groups(scoped, columns):
                 found[row, column].add(scoped.case.case_id)
     if not found:
         found[None, None] = set()
-    return sort_case_rows(CaseCountRow(row, column, len(ids)) for (row, column), ids in found.items())
+    return sort_case_rows(
+        CaseCountRow(row, column, len(ids), key_sum({case_keys[i] for i in ids})) for (row, column), ids in found.items()
+    )
 
 
 def sort_case_rows(rows: Iterable[CaseCountRow]) -> list[CaseCountRow]:
