@@ -99,5 +99,13 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError("CASEWORK_IDENTITY_HASH_KEY is not set (needed to match victims privately).")
     if config.get("CASEWORK_ENV") not in {"development", "test"} and config.get("SECRET_KEY") == DEV_SECRET:
         raise ConfigError("The development secret key cannot be used outside development.")
+    threshold = config.get("SUPPRESSION_THRESHOLD", 5)
+    if not isinstance(threshold, int) or threshold < 1:
+        raise ConfigError("CASEWORK_SUPPRESSION_THRESHOLD must be a whole number, at least 1 (default 5).")
+    if threshold == 1 and config.get("CASEWORK_ENV") not in {"development", "test"}:
+        raise ConfigError(
+            "CASEWORK_SUPPRESSION_THRESHOLD=1 means exact statistics for everyone, allowed only in development "
+            "and tests. In production use 5 or more."
+        )
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         raise ConfigError("DATABASE_URL is not set (use `make run` for an embedded database).")

@@ -147,10 +147,11 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
         return key_sum(case_keys[c] for c in found)
 
     def offence_key_sum(found: set[Hashable]) -> int:
-        return key_sum(case_keys[case_id] for case_id, _ in found)  # type: ignore[misc]
+        return key_sum(case_keys[offence[0]] for offence in found)  # type: ignore[index]
 
     def victim_key_sum(found: set[Hashable]) -> int:
-        return key_sum(offence_key(case_keys[o[0]], offence_codes[o]) for o, _ in found)  # type: ignore[index,misc]
+        pairs: Iterable[tuple[tuple[int, int], int]] = found  # type: ignore[assignment]
+        return key_sum(offence_key(case_keys[o[0]], offence_codes[o]) for o, _ in pairs)
 
     keys = set(involving) | set(victims) | {(None, None)}
     rows = []
@@ -203,7 +204,8 @@ def count_cases(
     if not found:
         found[None, None] = set()
     return sort_case_rows(
-        CaseCountRow(row, column, len(ids), key_sum({case_keys[i] for i in ids})) for (row, column), ids in found.items()
+        CaseCountRow(row, column, len(ids), key_sum({case_keys[i] for i in ids}))
+        for (row, column), ids in found.items()
     )
 
 

@@ -87,13 +87,27 @@ def write(entries: list[Entry], path: Path = PATH) -> None:
         last = max(e.count for e in entries)
         for e in entries:
             count = f"{e.count}+" if e.count == last else str(e.count)
-            out.writerow([count, e.adjustment, f"{e.probability:.{PRECISION}f}", f"{e.key_from:.{PRECISION}f}", f"{e.key_to:.{PRECISION}f}"])
+            out.writerow(
+                [
+                    count,
+                    e.adjustment,
+                    f"{e.probability:.{PRECISION}f}",
+                    f"{e.key_from:.{PRECISION}f}",
+                    f"{e.key_to:.{PRECISION}f}",
+                ]
+            )
 
 
 def read(path: Path = PATH) -> list[Entry]:
     with path.open(newline="") as file:
         return [
-            Entry(int(row["count"].rstrip("+")), int(row["adjustment"]), float(row["probability"]), float(row["key_from"]), float(row["key_to"]))
+            Entry(
+                int(row["count"].rstrip("+")),
+                int(row["adjustment"]),
+                float(row["probability"]),
+                float(row["key_from"]),
+                float(row["key_to"]),
+            )
             for row in csv.DictReader(file)
         ]
 

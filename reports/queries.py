@@ -304,8 +304,9 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         .over(order_by=(offence_codes.c.severity_rank, offence_codes.c.code.collate("C").desc()))
         .label("seriousness"),
         # reports.cellkey.code_mix: the first 60 bits of the code's md5
-        sa.cast(sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(offence_codes.c.code), 15), BIT60), sa.BigInteger)
-        .label("code_mix"),
+        sa.cast(
+            sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(offence_codes.c.code), 15), BIT60), sa.BigInteger
+        ).label("code_mix"),
     ).cte("codes")
     co_table = case_offences
     # A single-valued group is computed on the offence row itself: joining the scope to a CTE of its
