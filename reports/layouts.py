@@ -24,6 +24,7 @@ from reports.dimensions import (
     UNKNOWN,
     VICTIM_LEVEL,
     Dimension,
+    closed_values,
     label,
     sort_values,
 )
@@ -350,7 +351,9 @@ class _Builder:
 
     def grouped_tables(self, by: Dimension) -> None:
         agg = self.agg
-        values = sort_values(by, [r.row for r in agg.cases_by if r.row is not None])
+        # every value of a closed dimension, not only those that occur: a row's presence would say
+        # "at least one case" to anyone reading adjusted figures
+        values = sort_values(by, [*(r.row for r in agg.cases_by if r.row is not None), *(closed_values(by) or ())])
         short = SHORT[by]
         self.tables.append(
             self.case_crosstab(f"Cases - {short}", f"Cases by {TITLES[by].lower()}", by, values, list(agg.cases_by))

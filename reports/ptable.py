@@ -71,7 +71,8 @@ def generate(max_adjustment: int = MAX_ADJUSTMENT, variance: float = VARIANCE) -
         weights = _weights(sigma, support)
         total = sum(weights)
         probabilities = [round(w / total, PRECISION) for w in weights]
-        probabilities[support.index(0)] += round(1 - sum(probabilities), PRECISION)  # sum exactly 1
+        middle = support.index(0)
+        probabilities[middle] = round(probabilities[middle] + 1 - sum(probabilities), PRECISION)  # sum to 1
         edge = 0.0
         for adjustment, probability in zip(support, probabilities, strict=True):
             upper = 1.0 if adjustment == support[-1] else round(edge + probability, PRECISION)

@@ -269,7 +269,8 @@ def perturb_report(
     min_rate_denominator: int = MIN_RATE_DENOMINATOR,
 ) -> SuppressedReport:
     """The cell-key method (see ``reports.cellkey``): each count is published with its own small
-    adjustment; published counts from 1 to threshold-1 are shown as "<threshold". Zero stays zero.
+    adjustment; published counts from 0 to threshold-1 are shown as "<threshold". A true zero is
+    published as 0 (inside that band: shown as "<threshold" too).
     Nothing else is hidden: no combination of answers pins a true count, because every answer is
     adjusted and the same records always get the same adjustment."""
     if threshold < 2:
@@ -279,8 +280,10 @@ def perturb_report(
     marker = f"<{threshold}"
 
     def shown_count(key: Hashable) -> int | str:
+        # Zero is inside the band too: telling empty cells from small ones would give lower bounds
+        # (each non-empty part >= 1) that, against a total adjusted downwards, pin the parts.
         value = published[key]
-        return marker if 0 < value < threshold else value
+        return marker if value < threshold else value
 
     def show(cell: Cell) -> Shown:
         if cell is None:
@@ -297,7 +300,7 @@ def perturb_report(
         return cell.value
 
     tables = _render(spec, show, PERTURBED_NOTE)
-    small = sum(1 for value in published.values() if 0 < value < threshold)
+    small = sum(1 for value in published.values() if value < threshold)
     return SuppressedReport(
         tables=tables,
         threshold=threshold,
@@ -321,9 +324,10 @@ def perturbation_notes(table: PerturbationTable, threshold: int) -> tuple[tuple[
             "of answers, reveals a small number of people. The adjustment is at most "
             f"{table.max_adjustment} either way (variance {table.variance:.2f}); it is fixed by the cases counted, "
             "so the same cases always give the same figure, whatever the filter or breakdown that asked. A true "
-            f"zero stays 0 and no count is shown below 1. Counts from 1 to {threshold - 1} after adjustment are "
-            f"shown as '<{threshold}'. A count of 1 is shown unchanged with probability {table.stays(1):.0%}, a "
-            f"count of 3 or more with probability {table.stays(table.last):.0%}.",
+            "zero stays 0 and no case is ever adjusted away (a count of 1 or more stays 1 or more). Adjusted counts "
+            f"from 0 to {threshold - 1} are shown as '<{threshold}' (zero included: showing which cells are empty "
+            f"would let a total pin the others). A count of 1 is unchanged with probability {table.stays(1):.0%}, "
+            f"a count of 3 or more with probability {table.stays(table.last):.0%}.",
         ),
         (
             "Why rows may not add up",
