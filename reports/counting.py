@@ -2,8 +2,9 @@
 
 (a) most serious offence: each case once, under its most serious offence (the old "hierarchy
     rule", comparable with published police figures). Most serious = highest severity rank; ties
-    are broken by code ascending ("PC 383" before "PC 384"), so the result never depends on the
-    order offences were recorded in. The SQL orders the same way.
+    are broken by code in natural order (statute, section number, subsection: "PC 383" before
+    "PC 384", "SOAC 6" before "SOAC 13"), so the result never depends on the order offences were
+    recorded in. The SQL orders the same way.
 (b) cases involving each offence: a case counts under every code it records (376 and 383 in one
     case: once under each).
 (c) offences: every case-offence. A case records each code once, so per code (c) equals (b); the
@@ -19,6 +20,7 @@ sums of the cells.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +32,8 @@ from reports.records import OffenceRecord, ScopedCase
 COUNTING_RULES: dict[str, str] = {
     "most_serious": (
         "(a) Cases by most serious offence: each case is counted once, under the offence with the highest "
-        "severity rank (by maximum punishment); ties go to the lower code. This is the hierarchy rule behind "
+        "severity rank (by maximum punishment); ties go to the lower code (statute, then section number, then "
+        "subsection, so SOAC 6 comes before SOAC 13). This is the hierarchy rule behind "
         "published police figures and is comparable with them."
     ),
     "involving": (
@@ -96,9 +99,24 @@ class CaseCountRow:
     key: int = 0  # cell key: the sum of the cases' record keys
 
 
+_CODE = re.compile(r"^(\S+)\s+(\d+)(?:\((\d+)\))?")
+
+
+def code_order(code: str) -> tuple[str, int, int, str]:
+    """Natural order of offence codes: statute, then section number, then subsection number
+    ("SOAC 6" before "SOAC 13", "PC 376(2)" before "PC 376(10)"); the whole code breaks what is
+    left. The SQL (reports.queries) orders the same way."""
+    found = _CODE.match(code)
+    if found is None:
+        return (code, -1, -1, code)
+    statute, section, subsection = found.groups()
+    return (statute, int(section), int(subsection) if subsection is not None else -1, code)
+
+
 def most_serious(offences: Iterable[OffenceRecord]) -> OffenceRecord | None:
-    """The offence a case counts under by the hierarchy rule: highest rank, then lowest code."""
-    return min(offences, key=lambda o: (-o.severity_rank, o.code), default=None)
+    """The offence a case counts under by the hierarchy rule: highest rank, then the code first
+    in natural order (``code_order``)."""
+    return min(offences, key=lambda o: (-o.severity_rank, code_order(o.code)), default=None)
 
 
 def _groups(scoped: ScopedCase, by: Dimension | None) -> tuple[str | None, ...]:
@@ -185,7 +203,7 @@ def sort_offence_rows(rows: Iterable[OffenceCountRow]) -> list[OffenceCountRow]:
             r.group or "",
             r.code is not None,
             -(r.severity_rank or 0),
-            r.code or "",
+            code_order(r.code or ""),
         ),
     )
 

@@ -15,7 +15,7 @@ from datetime import date
 
 from reports.aggregates import Aggregates, period_dimension
 from reports.cellkey import PerturbationTable, value_key
-from reports.counting import COUNTING_RULES, CaseCountRow, OffenceCountRow
+from reports.counting import COUNTING_RULES, CaseCountRow, OffenceCountRow, code_order
 from reports.dimensions import (
     KNOWN_TO_VALUES,
     MULTI_VALUED,
@@ -149,7 +149,9 @@ class _Builder:
         self.book = FigureBook()
         self.tables: list[TableSpec] = []
         offences = [r for r in agg.offences if r.group is None and r.code is not None]
-        self.codes: list[OffenceCountRow] = sorted(offences, key=lambda r: (-(r.severity_rank or 0), r.code or ""))
+        self.codes: list[OffenceCountRow] = sorted(
+            offences, key=lambda r: (-(r.severity_rank or 0), code_order(r.code or ""))
+        )
         overall = _case_cells(agg.cases_by_period)
         self.total_cases = overall.get((None, None), 0)
         self.total_key = _case_keys(agg.cases_by_period).get((None, None), 0)
@@ -209,7 +211,7 @@ class _Builder:
             figure = self.cases(
                 where((Dimension.KNOWN_TO, value)), overall.get((None, value), 0), keys.get((None, value), 0)
             )
-            rows.append(Row((label(value),), (figure, Share(figure.key, total.key))))
+            rows.append(Row((label(value, Dimension.KNOWN_TO),), (figure, Share(figure.key, total.key))))
         self.book.adds_up(total.key, _column(rows, 0))
         rows.append(Row(("All cases",), (total, None), is_total=True, in_charts=False))
         self.tables.append(
@@ -313,7 +315,7 @@ class _Builder:
             ]
             row_total = self.cases(where((rows_dim, value)), found.get((value, None), 0), keys.get((value, None), 0))
             self.book.adds_up(row_total.key, [p.key for p in parts])
-            rows.append(Row((label(value),), (*parts, row_total), in_charts=value != UNKNOWN))
+            rows.append(Row((label(value, rows_dim),), (*parts, row_total), in_charts=value != UNKNOWN))
         column_totals = [
             self.cases(where((Dimension.KNOWN_TO, kt)), found.get((None, kt), 0), keys.get((None, kt), 0))
             for kt in self.known_to
@@ -332,7 +334,7 @@ class _Builder:
             f"Cases (each counted once; linked NGO and police records once) by {TITLES[rows_dim].lower()} and by "
             f"whether police and NGOs know of them.{note}",
             (TITLES[rows_dim],),
-            (*(label(kt) for kt in self.known_to), "All cases"),
+            (*(label(kt, Dimension.KNOWN_TO) for kt in self.known_to), "All cases"),
             tuple(rows),
             charts=(Chart("line", title, series=(len(self.known_to),), x_title=TITLES[rows_dim]),) if chart else (),
             topic="cases",
@@ -421,7 +423,7 @@ class _Builder:
                     f"{MEASURES[measure]} by {TITLES[by].lower()}",
                     COUNTING_RULES[measure] + note,
                     ("Code", "Offence"),
-                    (*(label(g) for g in values), "All"),
+                    (*(label(g, by) for g in values), "All"),
                     tuple(rows),
                     topic="offences",
                 )
@@ -449,7 +451,7 @@ class _Builder:
             )
             self.book.adds_up(row_total.key, [p.key for p in parts])
             keys[bucket] = [p.key for p in parts] + [row_total.key]
-            rows.append(Row((label(bucket),), (*parts, row_total, Share(row_total.key, grand.key))))
+            rows.append(Row((label(bucket, Dimension.PAYMENTS),), (*parts, row_total, Share(row_total.key, grand.key))))
         paid: list[Figure] = []
         for index, m in enumerate([*material, None]):
             key = ("paid", where((Dimension.MATERIAL_RELEASED, m)))
@@ -479,7 +481,7 @@ class _Builder:
                 "Cases by how many payments the victim made before reporting and whether the material was released. "
                 "Shares are of all cases, shown only from 20 cases.",
                 ("Payments before reporting",),
-                (*(label(m) for m in material), "All cases", "Share of cases"),
+                (*(label(m, Dimension.MATERIAL_RELEASED) for m in material), "All cases", "Share of cases"),
                 tuple(rows),
                 topic="cases",
             )

@@ -301,7 +301,18 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         offence_codes.c.severity_rank,
         offence_codes.c.title,
         sa.func.row_number()
-        .over(order_by=(offence_codes.c.severity_rank, offence_codes.c.code.collate("C").desc()))
+        .over(
+            order_by=(
+                offence_codes.c.severity_rank,
+                # reports.counting.code_order, descending: statute, section number, subsection, code
+                sa.func.substring(offence_codes.c.code, r"^(\S+)\s+\d").collate("C").desc(),
+                sa.cast(sa.func.substring(offence_codes.c.code, r"^\S+\s+(\d+)"), sa.Integer).desc(),
+                sa.func.coalesce(
+                    sa.cast(sa.func.substring(offence_codes.c.code, r"^\S+\s+\d+\((\d+)\)"), sa.Integer), -1
+                ).desc(),
+                offence_codes.c.code.collate("C").desc(),
+            )
+        )
         .label("seriousness"),
         # reports.cellkey.code_mix: the first 60 bits of the code's md5
         sa.cast(

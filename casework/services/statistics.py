@@ -20,7 +20,7 @@ from casework.extensions import db
 from casework.models.users import Role, User
 from reports.cellkey import default_table
 from reports.counting import COUNTING_RULES
-from reports.dimensions import LABELS, MULTI_VALUED, TITLES, VICTIM_LEVEL, Dimension, closed_values
+from reports.dimensions import MULTI_VALUED, TITLES, VICTIM_LEVEL, Dimension, closed_values, label
 from reports.layouts import EstimateSummary, build_report, estimate_summary, published_estimate
 from reports.queries import aggregates_from_database
 from reports.scope import ReportFilter
@@ -173,7 +173,7 @@ def dimensions(*, actor: User) -> list[dict[str, object]]:
                 "title": TITLES[dimension],
                 "multi_valued": dimension in MULTI_VALUED,
                 "victim_level": dimension in VICTIM_LEVEL,
-                "values": None if values is None else [{"value": v, "label": LABELS.get(v, v)} for v in values],
+                "values": None if values is None else [{"value": v, "label": label(v, dimension)} for v in values],
             }
         )
     return found
