@@ -284,6 +284,12 @@ class _Builder:
                         series=(0, 1),
                         x_title="Section",
                     ),
+                    Chart(
+                        "bar",
+                        "Hidden number by section: cases counted under a more serious offence",
+                        series=(4,),
+                        x_title="Section",
+                    ),
                 ),
                 topic="offences",
             )
