@@ -25,7 +25,8 @@ from casework.models.exports import Export, ExportKind, ExportPart, ExportStatus
 from casework.models.users import User
 from casework.schemas.statistics import ReportQuerySchema, report_filter_from
 from casework.services import audit, case_records, statistics
-from reports.linelist import line_list_rows, new_export_key, write_line_list
+from reports.kanon import anonymise
+from reports.linelist import LineListRow, line_list_rows, new_export_key, write_line_list
 from reports.scope import iter_scope
 from reports.workbook import write_workbook
 
@@ -169,16 +170,22 @@ def build_file(export: Export, output: BinaryIO, progress: Progress, generated_b
             total = case_records.count_rows(connection, scope.organisation_id)
             linked = case_records.linked_police_case_ids(connection)
             in_scope = case_records.in_scope_police_case_ids(connection, scope.organisation_id)
-            records = case_records.stream_case_records(connection, scope.organisation_id)
-            scoped = iter_scope(records, scoped_filter, linked, in_scope_ids=in_scope)
-            rows = line_list_rows(scoped, new_export_key())
+            key = new_export_key()
+
+            def rows() -> Iterator[LineListRow]:
+                # streamed twice from the same snapshot: once to count classes, once to write
+                records = case_records.stream_case_records(connection, scope.organisation_id)
+                return line_list_rows(iter_scope(records, scoped_filter, linked, in_scope_ids=in_scope), key)
+
+            anonymisation, anonymous = anonymise(rows, current_app.config["SUPPRESSION_THRESHOLD"])
             count = write_line_list(
-                rows,
+                anonymous,
                 output,
                 generated_by=generated_by,
                 filter_lines=scoped_filter.describe(),
                 total_rows=total,
                 progress=progress,
+                anonymisation=anonymisation.describe(),
             )
     return count
 
