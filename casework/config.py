@@ -45,6 +45,8 @@ def from_environment() -> dict[str, Any]:
         "ARGON2_TIME_COST": int(os.environ.get("CASEWORK_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("CASEWORK_ARGON2_MEMORY_COST", str(64 * 1024))),
         "SUPPRESSION_THRESHOLD": int(os.environ.get("CASEWORK_SUPPRESSION_THRESHOLD", "5")),
+        # Line list exports must come with a password (the file is then encrypted).
+        "LINE_LIST_REQUIRES_PASSWORD": os.environ.get("CASEWORK_LINE_LIST_REQUIRES_PASSWORD", "") in {"1", "true"},
     }
     return cfg
 

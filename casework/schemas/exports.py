@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from casework.models.exports import ExportKind, ExportStatus
 from casework.schemas.base import BaseSchema
@@ -15,6 +15,14 @@ class ExportCreateSchema(BaseSchema):
         load_default=dict,
         metadata={"description": "The same filters as GET /api/v1/statistics/report"},
     )
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=8, max=128),
+        metadata={
+            "description": "Encrypt the file with this password (Excel and LibreOffice ask for it). Never stored "
+            "or logged: give it to the recipient another way."
+        },
+    )
 
 
 class ExportSchema(BaseSchema):
@@ -26,6 +34,7 @@ class ExportSchema(BaseSchema):
     filename = fields.String(allow_none=True)
     size_bytes = fields.Integer(allow_none=True)
     row_count = fields.Integer(allow_none=True)
+    is_protected = fields.Boolean(metadata={"description": "The file is encrypted with the password given"})
     error = fields.String(allow_none=True)
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from marshmallow import ValidationError
+from msoffcrypto.format.ooxml import OOXMLFile
 from sqlalchemy import delete, insert, select, update
 
 from casework import policies, queue
@@ -24,7 +25,7 @@ from casework.extensions import db
 from casework.models.exports import Export, ExportKind, ExportPart, ExportStatus
 from casework.models.users import User
 from casework.schemas.statistics import ReportQuerySchema, report_filter_from
-from casework.services import audit, case_records, statistics
+from casework.services import audit, case_records, sealed, statistics
 from reports.kanon import anonymise
 from reports.linelist import LineListRow, line_list_rows, new_export_key, write_line_list
 from reports.scope import iter_scope
@@ -47,14 +48,20 @@ def check_filters(filters: dict[str, Any]) -> None:
         raise ValidationFailed("The filters are not valid.", {"filters": exc.messages}) from exc
 
 
-def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) -> Export:
+def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any], protected: bool = False) -> Export:
     """Record an export request. Needs export.create (edge), and export.linelist for line lists.
+    ``protected``: a password comes with it (given to dispatch(), never to this row). Line lists
+    need one when CASEWORK_LINE_LIST_REQUIRES_PASSWORD is set (ValidationFailed otherwise).
 
     Answers 503 before anything is written when the job queue is down. Audits. The caller
     commits, then calls dispatch().
     """
     if kind == ExportKind.LINE_LIST:
         policies.require(actor, "export.linelist")
+        if current_app.config.get("LINE_LIST_REQUIRES_PASSWORD") and not protected:
+            raise ValidationFailed(
+                "A line list must be protected with a password.", {"password": ["Required for line lists."]}
+            )
     scope = statistics.scope_for(actor)
     check_filters(filters)
     queue.ping_or_unavailable()
@@ -65,6 +72,7 @@ def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) ->
         filters=filters,
         status=ExportStatus.QUEUED,
         progress=0,
+        is_protected=protected,
     )
     db.session.add(export)
     db.session.flush()
@@ -72,11 +80,18 @@ def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) ->
     return export
 
 
-def dispatch(export: Export) -> None:
+def dispatch(export: Export, *, password: str | None = None) -> None:
     """Enqueue the committed export. If Redis went away since the check, the export is marked
-    failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job."""
+    failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job.
+    A password travels sealed (casework.services.sealed) in the job's arguments, and the job is
+    dropped from Redis as soon as it has run."""
     try:
-        job = queue.get_queue("exports").enqueue(RUN_JOB, export.id, job_timeout=3600, result_ttl=86400)
+        if password is not None:
+            job = queue.get_queue("exports").enqueue(
+                RUN_JOB, export.id, sealed.seal(password, export.id), job_timeout=3600, result_ttl=0, failure_ttl=0
+            )
+        else:
+            job = queue.get_queue("exports").enqueue(RUN_JOB, export.id, job_timeout=3600, result_ttl=86400)
     except Exception as exc:  # noqa: BLE001 - any Redis failure
         export.status, export.error = ExportStatus.FAILED, "The job queue was unavailable; request the export again."
         db.session.commit()
@@ -127,6 +142,13 @@ def _parts(export_id: int) -> Iterator[bytes]:
     seqs = db.session.scalars(select(ExportPart.seq).where(ExportPart.export_id == export_id).order_by(ExportPart.seq))
     for seq in list(seqs):
         yield db.session.scalar(select(ExportPart.data).where(ExportPart.export_id == export_id, ExportPart.seq == seq))
+
+
+def _encrypt(plain: BinaryIO, encrypted: BinaryIO, password: str) -> None:
+    """An encrypted OOXML file (ECMA-376 agile encryption) that Excel and LibreOffice open with the
+    password. msoffcrypto-tool reads the plain file and writes the encrypted one."""
+    plain.seek(0)
+    OOXMLFile(plain).encrypt(password, encrypted)
 
 
 def _store(export_id: int, handle: BinaryIO) -> int:
@@ -190,7 +212,7 @@ def build_file(export: Export, output: BinaryIO, progress: Progress, generated_b
     return count
 
 
-def run_export(export_id: int) -> ExportStatus | None:
+def run_export(export_id: int, sealed_password: str | None = None) -> ExportStatus | None:
     """The job body: build and store the file. Safe to run twice (only a queued or interrupted
     export is worked on). Commits progress as it goes; a failure is recorded with a safe message."""
     export = db.session.get(Export, export_id)
@@ -210,9 +232,16 @@ def run_export(export_id: int) -> ExportStatus | None:
     requester = db.session.get(User, export.requested_by_id)
     generated_by = f"user {export.requested_by_id} ({requester.role.value if requester else 'unknown'})"
     try:
+        if export.is_protected and sealed_password is None:
+            raise ValueError("a protected export was queued without its password")
         with tempfile.TemporaryFile() as output:  # on disk: a million-row list never sits in memory
             rows = build_file(export, output, progress, generated_by)
-            size = _store(export_id, output)
+            if sealed_password is not None:
+                with tempfile.TemporaryFile() as encrypted:
+                    _encrypt(output, encrypted, sealed.open_sealed(sealed_password, export_id))
+                    size = _store(export_id, encrypted)
+            else:
+                size = _store(export_id, output)
     except Exception:  # noqa: BLE001 - recorded for the requester, logged for operators
         db.session.rollback()
         log.exception("export %s failed", export_id)  # ids only: no filters, no data

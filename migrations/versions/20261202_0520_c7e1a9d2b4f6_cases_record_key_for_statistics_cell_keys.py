@@ -1,4 +1,5 @@
-"""cases: record_key, a fixed random key per case for statistics' cell-key perturbation
+"""cases: record_key, a fixed random key per case for statistics' cell-key perturbation;
+exports: is_protected
 
 Revision ID: c7e1a9d2b4f6
 Revises: 5a15e8d7ee62
@@ -9,6 +10,9 @@ default; the generator's COPY and the intake's INSERT leave it out). Adding the 
 volatile default makes PostgreSQL evaluate it for every existing row: that is the backfill, and
 the default stays for new rows. reports.cellkey sums the keys of the cases in a table cell to pick
 the cell's adjustment from the perturbation table.
+
+exports.is_protected: the file was encrypted with a password given with the request (the password
+itself is never stored).
 """
 
 from alembic import op
@@ -29,7 +33,9 @@ def upgrade():
         "cases",
         sa.Column("record_key", sa.BigInteger(), server_default=sa.text(RECORD_KEY_DEFAULT), nullable=False),
     )
+    op.add_column("exports", sa.Column("is_protected", sa.Boolean(), server_default="false", nullable=False))
 
 
 def downgrade():
+    op.drop_column("exports", "is_protected")
     op.drop_column("cases", "record_key")

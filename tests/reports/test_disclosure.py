@@ -239,7 +239,7 @@ def test_the_same_cases_get_the_same_figure_from_any_query(seed: int, size: int,
     row = {r.labels[0]: r.values for r in next(t for t in broken_down.tables if t.name == "Cases - known to").rows}
     from reports.dimensions import label as label_of
 
-    assert row.get(label_of(known_to), (0,))[-1] == label
+    assert row[label_of(known_to, Dimension.KNOWN_TO)][-1] == label
 
 
 @settings(max_examples=15, deadline=None)
