@@ -14,6 +14,9 @@ and its own peak resident memory (VmHWM):
   workbook     the export job for a statistics workbook, exactly as the worker runs it (aggregates,
                suppression, openpyxl workbook, stored in the database)
   line list    the export job for the de-identified line list (one row per case-offence, streamed)
+  utility      the national report broken down by state, as an analyst receives it: every figure
+               published by the cell-key method against its true count, by size band (mean and
+               maximum absolute error, mean relative error, and how many are shown as "<5")
 
 It prints time, peak memory, and the workbook / raw SQL ratio (targets: within 3x, under 300 MB;
 line list flat memory under 300 MB).
@@ -153,6 +156,46 @@ def task_export(url: str, kind: str) -> dict[str, Any]:
         return result
 
 
+BANDS = ((1, 4), (5, 19), (20, 99), (100, None))
+
+
+def task_utility(url: str) -> dict[str, Any]:
+    """Published vs true counts of every figure of the national report by state."""
+    from casework.services.statistics import cell_key_secret  # noqa: PLC0415 - only in the child
+    from reports.cellkey import default_table  # noqa: PLC0415
+    from reports.layouts import build_report  # noqa: PLC0415
+    from reports.queries import aggregates_from_database  # noqa: PLC0415
+    from reports.tables import published_values  # noqa: PLC0415
+
+    app = app_for(url)
+    with app.app_context():
+        threshold = app.config["SUPPRESSION_THRESHOLD"]
+        with db.engine.connect() as connection:
+            connection = connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with connection.begin():
+                aggregates = aggregates_from_database(connection, ReportFilter(), Dimension.STATE)
+        spec = build_report(aggregates)
+        published = published_values(spec, default_table(), cell_key_secret())
+    bands = []
+    for low, high in BANDS:
+        errors = [
+            (abs(published[k] - v), abs(published[k] - v) / v, published[k] < threshold)
+            for k, v in spec.book.values.items()
+            if v >= low and (high is None or v <= high)
+        ]
+        bands.append(
+            {
+                "band": f"{low}-{high}" if high else f"{low}+",
+                "cells": len(errors),
+                "mean_abs": sum(e for e, _, _ in errors) / len(errors) if errors else 0.0,
+                "max_abs": max((e for e, _, _ in errors), default=0),
+                "mean_rel": sum(r for _, r, _ in errors) / len(errors) if errors else 0.0,
+                "hidden": sum(1 for _, _, h in errors if h),
+            }
+        )
+    return {"bands": bands, "zeros": sum(1 for v in spec.book.values.values() if v == 0)}
+
+
 def peak_resident_mb() -> float:
     """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss over
     fork and exec, so a child started by a big parent would report the parent's peak."""
@@ -167,6 +210,8 @@ def child(task: str, url: str) -> None:
     started = time.perf_counter()
     if task == "raw":
         result = task_raw(url)
+    elif task == "utility":
+        result = task_utility(url)
     else:
         result = task_export(url, task)
     result["seconds"] = time.perf_counter() - started
@@ -222,7 +267,17 @@ def main() -> int:
             f"{'line list job':28}{line_list['seconds']:>10.1f}{line_list['peak_mb']:>10.0f}   "
             f"({line_list['rows']:,} rows, {line_list['size_bytes']:,} bytes)"
         )
-    print(f"\nworkbook / raw SQL: {ratio:.2f}x (target <= 3x); peak memory targets: < 300 MB")
+    print(f"\nworkbook / raw SQL: {ratio:.2f}x (target <= 1.5x); peak memory targets: < 300 MB")
+    utility = measure("utility", url)
+    print("\nutility: published (cell-key method) vs true counts, national report by state")
+    print(f"{'true count':>12}{'cells':>8}{'mean |err|':>12}{'max |err|':>11}{'mean rel':>10}{'shown <5':>10}")
+    for band in utility["bands"]:
+        print(
+            f"{band['band']:>12}{band['cells']:>8}{band['mean_abs']:>12.2f}{band['max_abs']:>11}"
+            f"{band['mean_rel']:>10.2%}{band['hidden']:>10}"
+        )
+    print(f"{'0':>12}{utility['zeros']:>8}{0:>12.2f}{0:>11}{'':>10}{utility['zeros']:>10}   (zeros stay 0)")
+    print("targets: no count of 20 or more shown as '<5'; mean relative error under 1% from 100")
     return 0
 
 

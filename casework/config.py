@@ -56,6 +56,8 @@ def from_environment() -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("CASEWORK_MAX_BODY_BYTES", str(2 * 1024 * 1024))),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("CASEWORK_LOGIN_LIMIT_PER_ADDRESS", "10 per minute;50 per hour"),
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("CASEWORK_LOGIN_LIMIT_PER_ACCOUNT", "3 per minute"),
+        # Line list exports must come with a password (the file is then encrypted).
+        "LINE_LIST_REQUIRES_PASSWORD": os.environ.get("CASEWORK_LINE_LIST_REQUIRES_PASSWORD", "") in {"1", "true"},
     }
     return cfg
 
@@ -126,5 +128,13 @@ def validate(config: dict[str, Any]) -> None:
             raise ConfigError("The development encryption key cannot be used outside development.")
         if not config.get("ENCRYPTION_ENABLED", True):
             raise ConfigError("CASEWORK_ENCRYPTION_ENABLED=off is for benchmarks and tests only.")
+    threshold = config.get("SUPPRESSION_THRESHOLD", 5)
+    if not isinstance(threshold, int) or threshold < 1:
+        raise ConfigError("CASEWORK_SUPPRESSION_THRESHOLD must be a whole number, at least 1 (default 5).")
+    if threshold == 1 and config.get("CASEWORK_ENV") not in {"development", "test"}:
+        raise ConfigError(
+            "CASEWORK_SUPPRESSION_THRESHOLD=1 means exact statistics for everyone, allowed only in development "
+            "and tests. In production use 5 or more."
+        )
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         raise ConfigError("DATABASE_URL is not set (use `make run` for an embedded database).")

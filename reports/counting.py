@@ -2,8 +2,9 @@
 
 (a) most serious offence: each case once, under its most serious offence (the old "hierarchy
     rule", comparable with published police figures). Most serious = highest severity rank; ties
-    are broken by code ascending ("PC 383" before "PC 384"), so the result never depends on the
-    order offences were recorded in. The SQL orders the same way.
+    are broken by code in natural order (statute, section number, subsection: "PC 383" before
+    "PC 384", "SOAC 6" before "SOAC 13"), so the result never depends on the order offences were
+    recorded in. The SQL orders the same way.
 (b) cases involving each offence: a case counts under every code it records (376 and 383 in one
     case: once under each).
 (c) offences: every case-offence. A case records each code once, so per code (c) equals (b); the
@@ -19,17 +20,20 @@ sums of the cells.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
+from reports.cellkey import MODULUS, key_sum, offence_key
 from reports.dimensions import UNKNOWN, VICTIM_LEVEL, Dimension, case_values, victim_value
 from reports.records import OffenceRecord, ScopedCase
 
 COUNTING_RULES: dict[str, str] = {
     "most_serious": (
         "(a) Cases by most serious offence: each case is counted once, under the offence with the highest "
-        "severity rank (by maximum punishment); ties go to the lower code. This is the hierarchy rule behind "
+        "severity rank (by maximum punishment); ties go to the lower code (statute, then section number, then "
+        "subsection, so SOAC 6 comes before SOAC 13). This is the hierarchy rule behind "
         "published police figures and is comparable with them."
     ),
     "involving": (
@@ -69,10 +73,20 @@ class OffenceCountRow:
     involving: int
     offences: int
     victims: int
+    # Cell keys (reports.cellkey) of the four counts: sums of the keys of what each counts.
+    most_serious_key: int = 0
+    involving_key: int = 0
+    offences_key: int = 0
+    victims_key: int = 0
 
     @property
     def hidden(self) -> int:
         return self.involving - self.most_serious
+
+    @property
+    def hidden_key(self) -> int:
+        """The cases involving the code but counted under another: involving minus most serious."""
+        return (self.involving_key - self.most_serious_key) % MODULUS
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +96,27 @@ class CaseCountRow:
     row: str | None
     column: str | None
     cases: int
+    key: int = 0  # cell key: the sum of the cases' record keys
+
+
+_CODE = re.compile(r"^(\S+)\s+(\d+)(?:\((\d+)\))?")
+
+
+def code_order(code: str) -> tuple[str, int, int, str]:
+    """Natural order of offence codes: statute, then section number, then subsection number
+    ("SOAC 6" before "SOAC 13", "PC 376(2)" before "PC 376(10)"); the whole code breaks what is
+    left. The SQL (reports.queries) orders the same way."""
+    found = _CODE.match(code)
+    if found is None:
+        return (code, -1, -1, code)
+    statute, section, subsection = found.groups()
+    return (statute, int(section), int(subsection) if subsection is not None else -1, code)
 
 
 def most_serious(offences: Iterable[OffenceRecord]) -> OffenceRecord | None:
-    """The offence a case counts under by the hierarchy rule: highest rank, then lowest code."""
-    return min(offences, key=lambda o: (-o.severity_rank, o.code), default=None)
+    """The offence a case counts under by the hierarchy rule: highest rank, then the code first
+    in natural order (``code_order``)."""
+    return min(offences, key=lambda o: (-o.severity_rank, code_order(o.code)), default=None)
 
 
 def _groups(scoped: ScopedCase, by: Dimension | None) -> tuple[str | None, ...]:
@@ -101,8 +131,11 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
     offences: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
     victims: dict[tuple[str | None, str | None], set[Hashable]] = defaultdict(set)
     codes: dict[str, OffenceRecord] = {}
+    case_keys: dict[Hashable, int] = {}
+    offence_codes: dict[Hashable, str] = {}
     for scoped in cases:
         case = scoped.case
+        case_keys[case.case_id] = case.key
         if not case.offences:
             continue
         groups = _groups(scoped, by)
@@ -111,6 +144,7 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
         for index, offence in enumerate(case.offences):
             codes.setdefault(offence.code, offence)
             offence_id = (case.case_id, index)
+            offence_codes[offence_id] = offence.code
             for group in groups:
                 for code in (None, offence.code):
                     involving[group, code].add(case.case_id)
@@ -126,6 +160,17 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
                 for group in victim_groups_of:
                     for code in (None, offence.code):
                         victims[group, code].add((offence_id, victim_id))
+
+    def case_key_sum(found: set[Hashable]) -> int:
+        return key_sum(case_keys[c] for c in found)
+
+    def offence_key_sum(found: set[Hashable]) -> int:
+        return key_sum(case_keys[offence[0]] for offence in found)  # type: ignore[index]
+
+    def victim_key_sum(found: set[Hashable]) -> int:
+        pairs: Iterable[tuple[tuple[int, int], int]] = found  # type: ignore[assignment]
+        return key_sum(offence_key(case_keys[o[0]], offence_codes[o]) for o, _ in pairs)
+
     keys = set(involving) | set(victims) | {(None, None)}
     rows = []
     for group, code in keys:
@@ -140,6 +185,10 @@ def count_offences(cases: Iterable[ScopedCase], by: Dimension | None = None) -> 
                 involving=len(involving.get((group, code), ())),
                 offences=len(offences.get((group, code), ())),
                 victims=len(victims.get((group, code), ())),
+                most_serious_key=case_key_sum(most.get((group, code), set())),
+                involving_key=case_key_sum(involving.get((group, code), set())),
+                offences_key=offence_key_sum(offences.get((group, code), set())),
+                victims_key=victim_key_sum(victims.get((group, code), set())),
             )
         )
     return sort_offence_rows(rows)
@@ -154,7 +203,7 @@ def sort_offence_rows(rows: Iterable[OffenceCountRow]) -> list[OffenceCountRow]:
             r.group or "",
             r.code is not None,
             -(r.severity_rank or 0),
-            r.code or "",
+            code_order(r.code or ""),
         ),
     )
 
@@ -164,13 +213,18 @@ def count_cases(
 ) -> list[CaseCountRow]:
     """Distinct cases per (row value, column value), with every margin (None)."""
     found: dict[tuple[str | None, str | None], set[int]] = defaultdict(set)
+    case_keys: dict[int, int] = {}
     for scoped in cases:
+        case_keys[scoped.case.case_id] = scoped.case.key
         for row in _groups(scoped, rows):
             for column in _groups(scoped, columns):
                 found[row, column].add(scoped.case.case_id)
     if not found:
         found[None, None] = set()
-    return sort_case_rows(CaseCountRow(row, column, len(ids)) for (row, column), ids in found.items())
+    return sort_case_rows(
+        CaseCountRow(row, column, len(ids), key_sum({case_keys[i] for i in ids}))
+        for (row, column), ids in found.items()
+    )
 
 
 def sort_case_rows(rows: Iterable[CaseCountRow]) -> list[CaseCountRow]:

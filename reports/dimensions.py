@@ -120,7 +120,7 @@ LABELS: dict[str, str] = {
     "police_only": "Known to police only",
     "police_and_ngo": "Known to police and an NGO",
     "ngo_only": "Known only to an NGO",
-    "other": "Known to neither (other organisation)",
+    "other": "Other",
     "minor": "Minor involved",
     "no_minor": "No minor recorded",
     "police_unit": "Police unit",
@@ -146,8 +146,16 @@ LABELS: dict[str, str] = {
 }
 
 
-def label(value: str) -> str:
-    """How a value is shown in a table."""
+# Values whose label depends on the dimension: "other" is also a platform and an abuse type.
+DIMENSION_LABELS: dict[Dimension, dict[str, str]] = {
+    Dimension.KNOWN_TO: {"other": "Known to neither (other organisation)"},
+}
+
+
+def label(value: str, dimension: Dimension | None = None) -> str:
+    """How a value of ``dimension`` is shown in a table."""
+    if dimension is not None and value in DIMENSION_LABELS.get(dimension, {}):
+        return DIMENSION_LABELS[dimension][value]
     return LABELS.get(value, value)
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from reports.aggregates import Aggregates, period_dimension
-from reports.counting import COUNTING_RULES, CaseCountRow, OffenceCountRow
+from reports.cellkey import PerturbationTable, value_key
+from reports.counting import COUNTING_RULES, CaseCountRow, OffenceCountRow, code_order
 from reports.dimensions import (
     KNOWN_TO_VALUES,
     MULTI_VALUED,
@@ -23,10 +24,11 @@ from reports.dimensions import (
     UNKNOWN,
     VICTIM_LEVEL,
     Dimension,
+    closed_values,
     label,
     sort_values,
 )
-from reports.estimates import PopulationEstimate, chapman
+from reports.estimates import ListCounts, PopulationEstimate, chapman
 from reports.perpetrators import GROUP_SIZES
 from reports.referrals import MIN_MEDIAN_BASE, PURPOSE_LABELS, ReferralCountRow, TakedownCountRow
 from reports.tables import (
@@ -110,6 +112,11 @@ def _case_cells(rows: Iterable[CaseCountRow]) -> dict[tuple[str | None, str | No
     return {(r.row, r.column): r.cases for r in rows}
 
 
+def _case_keys(rows: Iterable[CaseCountRow]) -> dict[tuple[str | None, str | None], int]:
+    """Cell keys of the same cells (0 for a cell with no cases)."""
+    return {(r.row, r.column): r.key for r in rows}
+
+
 def _months(date_from: date | None, date_to: date | None, seen: Iterable[str]) -> list[str]:
     """Every month of the filter's period (or from the first to the last month seen), so months
     without cases show as 0 rather than disappearing from the chart."""
@@ -143,15 +150,21 @@ class _Builder:
         self.book = FigureBook()
         self.tables: list[TableSpec] = []
         offences = [r for r in agg.offences if r.group is None and r.code is not None]
-        self.codes: list[OffenceCountRow] = sorted(offences, key=lambda r: (-(r.severity_rank or 0), r.code or ""))
+        self.codes: list[OffenceCountRow] = sorted(
+            offences, key=lambda r: (-(r.severity_rank or 0), code_order(r.code or ""))
+        )
         overall = _case_cells(agg.cases_by_period)
         self.total_cases = overall.get((None, None), 0)
+        self.total_key = _case_keys(agg.cases_by_period).get((None, None), 0)
         # columns of "known to": the three that matter always, "other" only when it occurs
         self.known_to = [v for v in KNOWN_TO_VALUES if v != "other" or overall.get((None, v), 0)]
 
     # -- shared figures ---------------------------------------------------------------------------
-    def cases(self, conditions: Conditions, value: int) -> Figure:
-        return self.book.add(cases_key(conditions), value, total=len(conditions) < 2)
+    def cases(self, conditions: Conditions, value: int, cell_key: int) -> Figure:
+        return self.book.add(cases_key(conditions), value, total=len(conditions) < 2, cell_key=cell_key)
+
+    def all_cases(self) -> Figure:
+        return self.cases(where(), self.total_cases, self.total_key)
 
     def offence_figures(self, rows: Sequence[OffenceCountRow], by: Dimension | None) -> None:
         """Figures (a)-(d) and hidden for every (code, group) of the rows, with their identities."""
@@ -159,12 +172,12 @@ class _Builder:
             conditions = where((by, r.group)) if by else where()
             total = r.code is None or r.group is None
             keys = {m: offence_key(m, r.code, conditions) for m in MEASURES}
-            self.book.add(keys["most_serious"], r.most_serious, total=total)
-            self.book.add(keys["involving"], r.involving, total=total)
-            self.book.add(keys["offences"], r.offences, total=total)
-            self.book.add(keys["victims"], r.victims, total=total)
+            self.book.add(keys["most_serious"], r.most_serious, total=total, cell_key=r.most_serious_key)
+            self.book.add(keys["involving"], r.involving, total=total, cell_key=r.involving_key)
+            self.book.add(keys["offences"], r.offences, total=total, cell_key=r.offences_key)
+            self.book.add(keys["victims"], r.victims, total=total, cell_key=r.victims_key)
             if r.code is not None:
-                self.book.add(keys["hidden"], r.hidden, total=total)
+                self.book.add(keys["hidden"], r.hidden, total=total, cell_key=r.hidden_key)
                 self.book.relation([(keys["involving"], 1), (keys["most_serious"], -1), (keys["hidden"], -1)])
                 if r.involving == r.offences:  # one case-offence per code and case (a database constraint)
                     self.book.relation([(keys["involving"], 1), (keys["offences"], -1)])
@@ -173,24 +186,33 @@ class _Builder:
         """Hidden numbers summed over codes (the total row of hidden-number tables)."""
         parts = [offence_key("hidden", code, conditions) for code in codes]
         key = ("hidden_sum", conditions)
-        figure = self.book.add(key, sum(self.book.values.get(p, 0) for p in parts), total=True)
+        present = [p for p in parts if p in self.book.values]
+        figure = self.book.add(
+            key,
+            sum(self.book.values[p] for p in present),
+            total=True,
+            cell_key=sum(self.book.cell_keys.get(p, 0) for p in present),
+        )
         self.book.adds_up(key, [p for p in parts if p in self.book.values])
         return figure
 
     def get(self, key: Hashable) -> Figure:
         """A figure that may not occur in the aggregates (no such case): zero."""
         if key not in self.book.values:
-            self.book.add(key, 0)
+            self.book.add(key, 0, cell_key=0)
         return Figure(key)
 
     # -- tables -----------------------------------------------------------------------------------
     def known_to_table(self) -> None:
         overall = _case_cells(self.agg.cases_by_period)
-        total = self.cases(where(), self.total_cases)
+        keys = _case_keys(self.agg.cases_by_period)
+        total = self.all_cases()
         rows = []
         for value in self.known_to:
-            figure = self.cases(where((Dimension.KNOWN_TO, value)), overall.get((None, value), 0))
-            rows.append(Row((label(value),), (figure, Share(figure.key, total.key))))
+            figure = self.cases(
+                where((Dimension.KNOWN_TO, value)), overall.get((None, value), 0), keys.get((None, value), 0)
+            )
+            rows.append(Row((label(value, Dimension.KNOWN_TO),), (figure, Share(figure.key, total.key))))
         self.book.adds_up(total.key, _column(rows, 0))
         rows.append(Row(("All cases",), (total, None), is_total=True, in_charts=False))
         self.tables.append(
@@ -218,10 +240,14 @@ class _Builder:
                     tuple(Figure(offence_key(m, r.code, none)) for m in MEASURES),
                 )
             )
-        with_offence = next(r.most_serious for r in self.agg.offences if r.group is None and r.code is None)
-        no_offence = self.book.add(("no_offence", none), self.total_cases - with_offence)
+        margin = next(r for r in self.agg.offences if r.group is None and r.code is None)
+        no_offence = self.book.add(
+            ("no_offence", none),
+            self.total_cases - margin.most_serious,
+            cell_key=self.total_key - margin.most_serious_key,
+        )
         rows.append(Row((None, "No offence recorded", None), (no_offence, None, None, None, None), in_charts=False))
-        total = self.cases(none, self.total_cases)
+        total = self.all_cases()
         codes = [r.code for r in self.codes if r.code]
         self.book.adds_up(total.key, [offence_key("most_serious", c, none) for c in codes] + [no_offence.key])
         for measure in ("offences", "victims"):
@@ -259,6 +285,12 @@ class _Builder:
                         series=(0, 1),
                         x_title="Section",
                     ),
+                    Chart(
+                        "bar",
+                        "Hidden number by section: cases counted under a more serious offence",
+                        series=(4,),
+                        x_title="Section",
+                    ),
                 ),
                 topic="offences",
             )
@@ -276,18 +308,26 @@ class _Builder:
     ) -> TableSpec:
         """Cases by a dimension (rows) and known to (columns), with totals."""
         found = _case_cells(cells)
+        keys = _case_keys(cells)
         additive_down = rows_dim not in MULTI_VALUED
         rows = []
         for value in row_values:
             parts = [
-                self.cases(where((rows_dim, value), (Dimension.KNOWN_TO, kt)), found.get((value, kt), 0))
+                self.cases(
+                    where((rows_dim, value), (Dimension.KNOWN_TO, kt)),
+                    found.get((value, kt), 0),
+                    keys.get((value, kt), 0),
+                )
                 for kt in self.known_to
             ]
-            row_total = self.cases(where((rows_dim, value)), found.get((value, None), 0))
+            row_total = self.cases(where((rows_dim, value)), found.get((value, None), 0), keys.get((value, None), 0))
             self.book.adds_up(row_total.key, [p.key for p in parts])
-            rows.append(Row((label(value),), (*parts, row_total), in_charts=value != UNKNOWN))
-        column_totals = [self.cases(where((Dimension.KNOWN_TO, kt)), found.get((None, kt), 0)) for kt in self.known_to]
-        grand = self.cases(where(), self.total_cases)
+            rows.append(Row((label(value, rows_dim),), (*parts, row_total), in_charts=value != UNKNOWN))
+        column_totals = [
+            self.cases(where((Dimension.KNOWN_TO, kt)), found.get((None, kt), 0), keys.get((None, kt), 0))
+            for kt in self.known_to
+        ]
+        grand = self.all_cases()
         self.book.adds_up(grand.key, [c.key for c in column_totals])
         if additive_down:
             for index, column_total in enumerate(column_totals):
@@ -301,7 +341,7 @@ class _Builder:
             f"Cases (each counted once; linked NGO and police records once) by {TITLES[rows_dim].lower()} and by "
             f"whether police and NGOs know of them.{note}",
             (TITLES[rows_dim],),
-            (*(label(kt) for kt in self.known_to), "All cases"),
+            (*(label(kt, Dimension.KNOWN_TO) for kt in self.known_to), "All cases"),
             tuple(rows),
             charts=(Chart("line", title, series=(len(self.known_to),), x_title=TITLES[rows_dim]),) if chart else (),
             topic="cases",
@@ -320,14 +360,17 @@ class _Builder:
 
     def grouped_tables(self, by: Dimension) -> None:
         agg = self.agg
-        values = sort_values(by, [r.row for r in agg.cases_by if r.row is not None])
+        # every value of a closed dimension, not only those that occur: a row's presence would say
+        # "at least one case" to anyone reading adjusted figures
+        values = sort_values(by, [*(r.row for r in agg.cases_by if r.row is not None), *(closed_values(by) or ())])
         short = SHORT[by]
         self.tables.append(
             self.case_crosstab(f"Cases - {short}", f"Cases by {TITLES[by].lower()}", by, values, list(agg.cases_by))
         )
         self.offence_figures(agg.offences_by, by)
         cases_in = _case_cells(agg.cases_by)
-        with_offence = {r.group: r.most_serious for r in agg.offences_by if r.code is None}
+        keys_in = _case_keys(agg.cases_by)
+        with_offence = {r.group: r for r in agg.offences_by if r.code is None}
         codes = [r.code for r in self.codes if r.code]
         single = by not in MULTI_VALUED
         victims_add_up = single or by in VICTIM_LEVEL
@@ -341,17 +384,24 @@ class _Builder:
                 rows.append(Row((r.code, r.title), (*cells, row_total)))
             if measure == "most_serious":
                 no_offence = [
-                    self.book.add(("no_offence", where((by, g))), cases_in.get((g, None), 0) - with_offence.get(g, 0))
+                    self.book.add(
+                        ("no_offence", where((by, g))),
+                        cases_in.get((g, None), 0) - (with_offence[g].most_serious if g in with_offence else 0),
+                        cell_key=keys_in.get((g, None), 0)
+                        - (with_offence[g].most_serious_key if g in with_offence else 0),
+                    )
                     for g in values
                 ]
                 no_offence_total = Figure(("no_offence", where()))
                 if single:
                     self.book.adds_up(no_offence_total.key, [c.key for c in no_offence])
                 rows.append(Row((None, "No offence recorded"), (*no_offence, no_offence_total), in_charts=False))
-                totals = [self.cases(where((by, g)), cases_in.get((g, None), 0)) for g in values]
+                totals = [
+                    self.cases(where((by, g)), cases_in.get((g, None), 0), keys_in.get((g, None), 0)) for g in values
+                ]
                 for index, column_total in enumerate(totals):
                     self.book.adds_up(column_total.key, _column(rows, index))
-                grand = self.cases(where(), self.total_cases)
+                grand = self.all_cases()
                 if single:
                     self.book.adds_up(grand.key, [t.key for t in totals])
                 rows.append(Row(("Total", None), (*totals, grand), is_total=True, in_charts=False))
@@ -380,7 +430,7 @@ class _Builder:
                     f"{MEASURES[measure]} by {TITLES[by].lower()}",
                     COUNTING_RULES[measure] + note,
                     ("Code", "Offence"),
-                    (*(label(g) for g in values), "All"),
+                    (*(label(g, by) for g in values), "All"),
                     tuple(rows),
                     topic="offences",
                 )
@@ -388,30 +438,45 @@ class _Builder:
 
     def payments_table(self) -> None:
         found = _case_cells(self.agg.payments)
+        found_keys = _case_keys(self.agg.payments)
         material = [*ORDER[Dimension.MATERIAL_RELEASED], UNKNOWN]
         buckets = list(ORDER[Dimension.PAYMENTS])
-        grand = self.cases(where(), self.total_cases)
+        grand = self.all_cases()
         rows: list[Row] = []
         keys: dict[str, list[Hashable]] = {}
         for bucket in buckets:
             parts = [
                 self.cases(
-                    where((Dimension.PAYMENTS, bucket), (Dimension.MATERIAL_RELEASED, m)), found.get((bucket, m), 0)
+                    where((Dimension.PAYMENTS, bucket), (Dimension.MATERIAL_RELEASED, m)),
+                    found.get((bucket, m), 0),
+                    found_keys.get((bucket, m), 0),
                 )
                 for m in material
             ]
-            row_total = self.cases(where((Dimension.PAYMENTS, bucket)), found.get((bucket, None), 0))
+            row_total = self.cases(
+                where((Dimension.PAYMENTS, bucket)), found.get((bucket, None), 0), found_keys.get((bucket, None), 0)
+            )
             self.book.adds_up(row_total.key, [p.key for p in parts])
             keys[bucket] = [p.key for p in parts] + [row_total.key]
-            rows.append(Row((label(bucket),), (*parts, row_total, Share(row_total.key, grand.key))))
+            rows.append(Row((label(bucket, Dimension.PAYMENTS),), (*parts, row_total, Share(row_total.key, grand.key))))
         paid: list[Figure] = []
         for index, m in enumerate([*material, None]):
             key = ("paid", where((Dimension.MATERIAL_RELEASED, m)))
             paid_parts = [keys[b][index] for b in buckets if b != "none"]
-            paid.append(self.book.add(key, sum(self.book.values[p] for p in paid_parts), total=True))
+            paid.append(
+                self.book.add(
+                    key,
+                    sum(self.book.values[p] for p in paid_parts),
+                    total=True,
+                    cell_key=sum(self.book.cell_keys[p] for p in paid_parts),
+                )
+            )
             self.book.adds_up(key, paid_parts)
         rows.append(Row(("Paid at least once",), (*paid, Share(paid[-1].key, grand.key)), in_charts=False))
-        totals = [self.cases(where((Dimension.MATERIAL_RELEASED, m)), found.get((None, m), 0)) for m in material]
+        totals = [
+            self.cases(where((Dimension.MATERIAL_RELEASED, m)), found.get((None, m), 0), found_keys.get((None, m), 0))
+            for m in material
+        ]
         for index, column_total in enumerate([*totals, grand]):
             self.book.adds_up(column_total.key, [keys[b][index] for b in buckets])
         self.book.adds_up(grand.key, [t.key for t in totals])
@@ -423,7 +488,7 @@ class _Builder:
                 "Cases by how many payments the victim made before reporting and whether the material was released. "
                 "Shares are of all cases, shown only from 20 cases.",
                 ("Payments before reporting",),
-                (*(label(m) for m in material), "All cases", "Share of cases"),
+                (*(label(m, Dimension.MATERIAL_RELEASED) for m in material), "All cases", "Share of cases"),
                 tuple(rows),
                 topic="cases",
             )
@@ -485,7 +550,7 @@ class _Builder:
         )
 
     def estimate_table(self, estimate: PopulationEstimate) -> None:
-        counts = estimate.counts
+        counts = self.agg.lists  # true counts: an estimate made from published ones is only shown beside them
         police = self.book.add(("list", "police"), counts.police)
         ngo = self.book.add(("list", "ngo"), counts.ngo)
         both = self.book.add(("list", "both"), counts.both)
@@ -662,6 +727,17 @@ def build_report(
         ("Estimate status", estimate.reason or "estimated (see the Estimate sheet)"),
     ]
     return ReportSpec(builder.book, tuple(builder.tables), tuple(filter_lines), tuple(notes))
+
+
+def published_estimate(lists: ListCounts, table: PerturbationTable, secret: str) -> PopulationEstimate:
+    """Chapman's estimate from the published (perturbed) list counts, so that the estimate reveals
+    no more than the counts shown beside it (the keys are those ``perturb_report`` gives them)."""
+
+    def publish(name: str, value: int) -> int:
+        return table.publish(value, value_key(secret, ("list", name), value))
+
+    police, ngo = publish("police", lists.police), publish("ngo", lists.ngo)
+    return chapman(ListCounts(police, ngo, min(publish("both", lists.both), police, ngo)))
 
 
 @dataclass(frozen=True)

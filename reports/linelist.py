@@ -143,6 +143,7 @@ def write_line_list(
     progress: Progress | None = None,
     progress_every: int = PROGRESS_EVERY,
     rows_per_sheet: int = MAX_ROWS_PER_SHEET,
+    anonymisation: Iterable[tuple[str, str]] = (),
 ) -> int:
     """Stream rows into a write-only workbook (About sheet, then the line list); returns the number
     of rows. ``progress`` gets the fraction done every few thousand rows when ``total_rows`` is known,
@@ -182,9 +183,9 @@ def write_line_list(
             + ").",
         )
     )
-    about.append(
-        line("Handling", "Restricted: small numbers are not suppressed in a line list. Do not publish or share it.")
-    )
+    for what, how in anonymisation:  # reports.kanon: how far it was generalised and suppressed
+        about.append(line(what, how))
+    about.append(line("Handling", "Restricted: a line list is microdata. Do not publish or share it."))
 
     def new_sheet(number: int) -> Any:
         sheet = workbook.create_sheet("Line list" if number == 1 else f"Line list ({number})")

@@ -26,11 +26,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import ARRAY, BIT, array
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from reports.aggregates import Aggregates, period_dimension
+from reports.cellkey import MODULUS
 from reports.counting import CaseCountRow, OffenceCountRow, sort_case_rows, sort_offence_rows
 from reports.dimensions import AGE_BANDS, MULTI_VALUED, PAYMENT_BUCKETS, PERIODS, UNKNOWN, VICTIM_LEVEL, Dimension
 from reports.estimates import ListCounts
@@ -68,6 +69,7 @@ cases = sa.Table(
     sa.Column("payments_count", sa.Integer),
     sa.Column("material_released", sa.Boolean),
     sa.Column("unidentified_victim_count", sa.Integer),
+    sa.Column("record_key", sa.BigInteger),
 )
 victims = sa.Table(
     "victims",
@@ -132,6 +134,7 @@ takedown_items = sa.Table(
 
 _PERIOD_FORMATS = {"month": "YYYY-MM", "quarter": 'YYYY-"Q"Q', "year": "YYYY"}
 _TEXT_ARRAY = ARRAY(sa.Text)
+BIT60 = BIT(60)
 
 
 def _text(value: ColumnElement[Any]) -> ColumnElement[str]:
@@ -181,6 +184,7 @@ def _case_cte(counted_once: bool, organisation_ids: frozenset[int] | None = None
         cases.c.material_released,
         cases.c.unidentified_victim_count,
         known_to.label("known_to"),
+        cases.c.record_key.label("case_key"),
     ).select_from(
         cases.join(organisations, organisations.c.id == cases.c.organisation_id).outerjoin(
             linked, linked.c.police_case_id == cases.c.id
@@ -300,8 +304,23 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         offence_codes.c.severity_rank,
         offence_codes.c.title,
         sa.func.row_number()
-        .over(order_by=(offence_codes.c.severity_rank, offence_codes.c.code.collate("C").desc()))
+        .over(
+            order_by=(
+                offence_codes.c.severity_rank,
+                # reports.counting.code_order, descending: statute, section number, subsection, code
+                sa.func.substring(offence_codes.c.code, r"^(\S+)\s+\d").collate("C").desc(),
+                sa.cast(sa.func.substring(offence_codes.c.code, r"^\S+\s+(\d+)"), sa.Integer).desc(),
+                sa.func.coalesce(
+                    sa.cast(sa.func.substring(offence_codes.c.code, r"^\S+\s+\d+\((\d+)\)"), sa.Integer), -1
+                ).desc(),
+                offence_codes.c.code.collate("C").desc(),
+            )
+        )
         .label("seriousness"),
+        # reports.cellkey.code_mix: the first 60 bits of the code's md5
+        sa.cast(
+            sa.cast(sa.literal("x") + sa.func.left(sa.func.md5(offence_codes.c.code), 15), BIT60), sa.BigInteger
+        ).label("code_mix"),
     ).cte("codes")
     co_table = case_offences
     # A single-valued group is computed on the offence row itself: joining the scope to a CTE of its
@@ -315,6 +334,8 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
             (codes.c.seriousness == sa.func.max(codes.c.seriousness).over(partition_by=co_table.c.case_id)).label(
                 "is_ms"
             ),
+            s.c.case_key,
+            (s.c.case_key.op("#")(codes.c.code_mix)).label("offence_key"),
             *([_single_value(by, s).label("group_value")] if inline and by is not None else []),
         )
         .select_from(
@@ -341,19 +362,29 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
 
     none = sa.cast(sa.null(), sa.Text)
     zero = sa.cast(sa.literal(0), sa.BigInteger)
+    no_key = sa.cast(sa.literal(0), sa.Numeric)
     count = sa.func.count()
     most = sa.func.count().filter(co.c.is_ms)
+    case_keys = sa.func.sum(co.c.case_key)
     offence_counts = (
         most.label("most_serious"),
         count.label("involving"),
         count.label("offences"),
         zero.label("victims"),
+        sa.func.sum(co.c.case_key).filter(co.c.is_ms).label("most_serious_key"),
+        case_keys.label("involving_key"),
+        case_keys.label("offences_key"),
+        no_key.label("victims_key"),
     )
     victim_counts = (
         zero.label("most_serious"),
         zero.label("involving"),
         zero.label("offences"),
         count.label("victims"),
+        no_key.label("most_serious_key"),
+        no_key.label("involving_key"),
+        no_key.label("offences_key"),
+        sa.func.sum(co.c.offence_key).label("victims_key"),
     )
 
     def per_code(source: sa.FromClause, group: ColumnElement[Any] | None, counts: tuple[Any, ...]) -> sa.Select[Any]:
@@ -372,13 +403,24 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         parts += [per_code(grouped_pairs, victim_group, victim_counts)]
     # A row of zeros keeps the overall margin when there is nothing to count (as in Python).
     parts.append(
-        sa.select(none.label("group_value"), sa.cast(sa.null(), sa.Integer).label("code_id"), *victim_counts[:3], zero)
+        sa.select(
+            none.label("group_value"),
+            sa.cast(sa.null(), sa.Integer).label("code_id"),
+            *victim_counts[:3],
+            zero,
+            *victim_counts[4:7],
+            no_key,
+        )
     )
     counted = sa.union_all(*parts).subquery("counted")
     margin = sa.func.grouping(counted.c.code_id) == 1
     summed = {
         name: sa.cast(sa.func.sum(counted.c[name]), sa.BigInteger)
         for name in ("most_serious", "involving", "offences", "victims")
+    }
+    keyed = {
+        name: sa.func.coalesce(sa.func.sum(counted.c[name]), 0)
+        for name in ("most_serious_key", "involving_key", "offences_key", "victims_key")
     }
     totals = (
         sa.select(
@@ -389,6 +431,10 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
             sa.case((margin, summed["most_serious"]), else_=summed["involving"]).label("involving"),
             summed["offences"].label("offences"),
             summed["victims"].label("victims"),
+            keyed["most_serious_key"].label("most_serious_key"),
+            sa.case((margin, keyed["most_serious_key"]), else_=keyed["involving_key"]).label("involving_key"),
+            keyed["offences_key"].label("offences_key"),
+            keyed["victims_key"].label("victims_key"),
         )
         .group_by(
             sa.func.grouping_sets(sa.tuple_(counted.c.group_value, counted.c.code_id), sa.tuple_(counted.c.group_value))
@@ -405,6 +451,10 @@ def offence_counts_query(report_filter: ReportFilter, by: Dimension | None = Non
         totals.c.involving,
         totals.c.offences,
         totals.c.victims,
+        totals.c.most_serious_key,
+        totals.c.involving_key,
+        totals.c.offences_key,
+        totals.c.victims_key,
     ).select_from(totals.outerjoin(codes, codes.c.id == totals.c.code_id))
 
 
@@ -430,7 +480,11 @@ def case_counts_query(
             value = _single_value(dimension, s)
         labels.append(value.label(name))
         picked.append(value)
-    query = sa.select(*labels, sa.func.count(sa.distinct(s.c.case_id)).label("cases")).select_from(source)
+    query = sa.select(
+        *labels,
+        sa.func.count(sa.distinct(s.c.case_id)).label("cases"),
+        sa.func.coalesce(sa.func.sum(sa.distinct(s.c.case_key)), 0).label("case_key"),
+    ).select_from(source)
     if len(picked) == 2:
         return query.group_by(
             sa.func.grouping_sets(sa.tuple_(*picked), sa.tuple_(picked[0]), sa.tuple_(picked[1]), sa.tuple_())
@@ -597,13 +651,17 @@ def offence_rows(result: Any) -> list[OffenceCountRow]:
             involving=r.involving,
             offences=r.offences,
             victims=r.victims,
+            most_serious_key=int(r.most_serious_key) % MODULUS,
+            involving_key=int(r.involving_key) % MODULUS,
+            offences_key=int(r.offences_key) % MODULUS,
+            victims_key=int(r.victims_key) % MODULUS,
         )
         for r in result
     )
 
 
 def case_rows(result: Any) -> list[CaseCountRow]:
-    return sort_case_rows(CaseCountRow(r.row_value, r.column_value, r.cases) for r in result)
+    return sort_case_rows(CaseCountRow(r.row_value, r.column_value, r.cases, int(r.case_key) % MODULUS) for r in result)
 
 
 def aggregates_from_database(

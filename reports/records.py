@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from reports.cellkey import default_record_key
+
 
 @dataclass(frozen=True, slots=True)
 class VictimRecord:
@@ -89,6 +91,12 @@ class CaseRecord:
     victims: tuple[VictimRecord, ...] = ()
     identifiers: tuple[IdentifierRef, ...] = ()
     referrals: tuple[ReferralRecord, ...] = ()
+    # cases.record_key (reports.cellkey); None for a hand-built record: a fixed key per case id.
+    record_key: int | None = None
+
+    @property
+    def key(self) -> int:
+        return default_record_key(self.case_id) if self.record_key is None else self.record_key
 
     @property
     def platforms(self) -> frozenset[str]:

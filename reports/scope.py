@@ -92,7 +92,7 @@ class ReportFilter:
             names = sorted(labels.get(i, f"organisation {i}") for i in self.organisation_ids)
             lines.append(("Organisations", ", ".join(names)))
         for dimension in sorted(self.only):
-            lines.append((TITLES[dimension], ", ".join(label(v) for v in sorted(self.only[dimension]))))
+            lines.append((TITLES[dimension], ", ".join(label(v, dimension) for v in sorted(self.only[dimension]))))
         return lines
 
 

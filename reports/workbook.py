@@ -6,7 +6,8 @@ and method, the estimate's assumptions, and when (UTC) and by whom (a user label
 Table sheets: title and description on top, a bold filled header row, frozen panes below the
 header and right of the labels, an auto-filter over the data rows, number formats and column
 widths. Charts: a clustered bar chart of most serious offence vs every offence by section, and a
-line chart of cases by month (hidden cells are text and plot as zero; the About sheet says so).
+line chart of cases by month, each below its table and drawn from helper columns in which "<5"
+is a gap, not a zero. A4 landscape, one page wide; the hidden-number columns are highlighted.
 """
 
 from __future__ import annotations
@@ -62,30 +63,7 @@ def _about(ws: Worksheet, report: SuppressedReport, generated_by: str, generated
         "Filters applied",
         *report.filter_lines,
         "Disclosure control",
-        ("Threshold", f"Counts from 1 to {report.threshold - 1} are hidden and shown as '{report.primary_marker}'."),
-        (
-            "Complementary suppression",
-            f"Further counts are hidden and shown as '{report.secondary_marker}' so that no hidden count can be "
-            "worked out from row or column totals or from related tables (each row, column and identity is "
-            f"checked, knowing '{report.primary_marker}' means 1 to {report.threshold - 1} and "
-            f"'{report.secondary_marker}' means {report.threshold} or more). Zero is never hidden.",
-        ),
-        (
-            "Hidden in this workbook",
-            f"{report.hidden_primary} small counts and {report.hidden_secondary} complements"
-            + (
-                f"; {report.unresolved} hidden counts are determined by the markers alone (small totals of small "
-                "counts) and could not be protected further"
-                if report.unresolved
-                else ""
-            ),
-        ),
-        (
-            "Rates",
-            f"Shares are shown only when the denominator is at least {MIN_RATE_DENOMINATOR} cases and neither count "
-            f"is hidden; otherwise '{WITHHELD}'.",
-        ),
-        ("Charts", "Hidden counts are text and are drawn as zero in the charts."),
+        *_disclosure_lines(report),
         (
             "Identity",
             "No names, identifiers, case references or exact dates appear in this workbook: only counts.",
@@ -111,6 +89,63 @@ def _about(ws: Worksheet, report: SuppressedReport, generated_by: str, generated
         row += 1
 
 
+def _disclosure_lines(report: SuppressedReport) -> list[tuple[str, str]]:
+    """How the figures were protected, in the words of the method used."""
+    charts = (
+        "Charts",
+        f"Cells shown as '{report.primary_marker}' are left as gaps in the charts (not drawn as zero).",
+    )
+    if report.method == "exact":
+        return [("Method", "Exact counts: nothing is adjusted or hidden (the figures of your own organisation).")]
+    if report.method == "perturbed":
+        return [
+            (
+                "Method",
+                "Cell-key perturbation (as in the Australian Bureau of Statistics' TableBuilder): each count is "
+                "adjusted by a small amount fixed by the cases it counts. See 'Protection' below.",
+            ),
+            (
+                "Threshold",
+                f"Adjusted counts from 0 to {report.threshold - 1} are shown as '{report.primary_marker}'.",
+            ),
+            (
+                "Rates",
+                f"Shares are of adjusted counts, shown only when the adjusted denominator is at least "
+                f"{MIN_RATE_DENOMINATOR} and the numerator is not '{report.primary_marker}'; otherwise '{WITHHELD}'.",
+            ),
+            charts,
+        ]
+    return [
+        ("Threshold", f"Counts from 1 to {report.threshold - 1} are hidden and shown as '{report.primary_marker}'."),
+        (
+            "Complementary suppression",
+            f"Further counts are hidden and shown as '{report.secondary_marker}' so that no hidden count can be "
+            "worked out from row or column totals or from related tables (each row, column and identity is "
+            f"checked, knowing '{report.primary_marker}' means 1 to {report.threshold - 1} and "
+            f"'{report.secondary_marker}' means {report.threshold} or more). Zero is never hidden.",
+        ),
+        (
+            "Hidden in this workbook",
+            f"{report.hidden_primary} small counts and {report.hidden_secondary} complements"
+            + (
+                f"; {report.unresolved} hidden counts are determined by the markers alone (small totals of small "
+                "counts) and could not be protected further"
+                if report.unresolved
+                else ""
+            ),
+        ),
+        (
+            "Rates",
+            f"Shares are shown only when the denominator is at least {MIN_RATE_DENOMINATOR} cases and neither count "
+            f"is hidden; otherwise '{WITHHELD}'.",
+        ),
+        charts,
+    ]
+
+
+HIDDEN_FILL = PatternFill("solid", fgColor="FFF2CC")  # the hidden-number column, so it stands out in print
+
+
 def _table(ws: Worksheet, table: SuppressedTable) -> None:
     ws.title = table.name
     ws.cell(TITLE_ROW, 1, table.title).font = TITLE_FONT
@@ -122,6 +157,11 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
     widths = [len(str(h)) for h in headers]
+    highlighted = {
+        labels + 1 + i for i, header in enumerate(table.value_headers) if str(header).startswith("Hidden number")
+    }
+    if table.name.startswith("Hidden - "):  # a table of hidden numbers only
+        highlighted = set(range(labels + 1, len(headers) + 1))
     last_data_row = HEADER_ROW
     for offset, shown in enumerate(table.rows):
         row = FIRST_DATA_ROW + offset
@@ -137,6 +177,8 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
                     cell.number_format = DAYS_FORMAT
                 else:
                     cell.number_format = COUNT_FORMAT
+            if column in highlighted:
+                cell.fill = HIDDEN_FILL
             if shown.is_total:
                 cell.font, cell.border = BOLD, TOTAL_BORDER
         if not shown.is_total:
@@ -154,19 +196,37 @@ def _table(ws: Worksheet, table: SuppressedTable) -> None:
     _print_one_page_wide(ws)
     ws.freeze_panes = ws.cell(FIRST_DATA_ROW, labels + 1)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last_data_row}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     _charts(ws, table, labels)
 
 
 def _charts(ws: Worksheet, table: SuppressedTable, labels: int) -> None:
+    """Charts below the table (a printed page holds the table, then its charts), drawn from helper
+    columns right of it in which a marker ("<5", "n/a") is blank: a gap, never a false zero. The
+    print area stops at the table."""
     chart_rows = 0
     for shown in table.rows:
         if not shown.in_charts:
             break
         chart_rows += 1
-    if not chart_rows:
+    width = labels + len(table.value_headers)
+    last_table_row = FIRST_DATA_ROW + len(table.rows) - 1
+    if not chart_rows or not table.charts:
         return
     last = FIRST_DATA_ROW + chart_rows - 1
-    anchor_column = get_column_letter(labels + len(table.value_headers) + 2)
+    helper = width + 2  # one empty column, then one helper column per plotted series
+    plotted = sorted({s for spec in table.charts for s in spec.series})
+    column_of = {}
+    for offset, series in enumerate(plotted):
+        column = helper + offset
+        column_of[series] = column
+        ws.cell(HEADER_ROW, column, table.value_headers[series])  # the series title in the legend
+        for row_offset, shown in enumerate(table.rows[:chart_rows]):
+            value = shown.values[series]
+            ws.cell(FIRST_DATA_ROW + row_offset, column, value if isinstance(value, int | float) else None)
+        ws.column_dimensions[get_column_letter(column)].hidden = True
+    ws.print_area = f"A1:{get_column_letter(width)}{last_table_row + 2 + 20 * len(table.charts)}"
     for index, spec in enumerate(table.charts):
         chart = BarChart() if spec.kind == "bar" else LineChart()
         if isinstance(chart, BarChart):
@@ -174,13 +234,15 @@ def _charts(ws: Worksheet, table: SuppressedTable, labels: int) -> None:
         chart.title = spec.title
         chart.y_axis.title = spec.y_title
         chart.x_axis.title = spec.x_title
-        chart.height, chart.width = 9, 22
+        chart.height, chart.width = 9, 18  # fits an A4 landscape page beside nothing
+        chart.display_blanks = "gap"
+        chart.visible_cells_only = False  # the helper columns are hidden
         for series in spec.series:
-            column = labels + 1 + series
+            column = column_of[series]
             data = Reference(ws, min_col=column, max_col=column, min_row=HEADER_ROW, max_row=last)
             chart.add_data(data, titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, max_col=1, min_row=FIRST_DATA_ROW, max_row=last))
-        ws.add_chart(chart, f"{anchor_column}{HEADER_ROW + index * 20}")
+        ws.add_chart(chart, f"A{last_table_row + 3 + index * 20}")
 
 
 def write_workbook(

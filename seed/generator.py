@@ -173,7 +173,7 @@ CASE_COLUMNS = (
     " demand_notes, payments_count, payments_total, payments_currency, material_released, risk_immediate_danger,"
     " risk_threat_of_exposure, risk_evidence_held, risk_self_harm, risk_notes, has_minor_victim, status, outcome,"
     " closed_at, assignee_id, created_by_id, notes, police_case_id, version, created_at, updated_at,"
-    " offence_code_ids"
+    " offence_code_ids, record_key"
 )
 VICTIM_COLUMNS = (
     "id, case_id, pseudonym, full_name, national_id, date_of_birth, phone, email, safe_contact_instructions,"
@@ -335,6 +335,9 @@ class _Generator:
     ) -> None:
         self.rng = random.Random(seed)
         self.salt = random.Random(seed ^ 0x5EED).randrange(1 << 40)
+        # statistics' record keys (cases.record_key): their own stream, so the rest of the data is
+        # the same as before they existed, and reproducible from the seed like everything else
+        self.record_keys = random.Random(seed ^ 0xCE11)
         self.n_cases = n_cases
         self.key = identity_key
         self.ring = key_ring
@@ -751,7 +754,8 @@ class _Generator:
             f"{flag(bool(minors))}\t{status}\t{outcome or NULL}\t{closed_at}\t{assignee}\t{created_by}\t"
             f"Synthetic case\t{police_case[0] if police_case else NULL}\t1\t{created}\t"
             f"{closed_at if closed_day is not None else created}\t"
-            f"{{{','.join(str(self.offence_ids[code]) for code, _ in story.offences)}}}"
+            f"{{{','.join(str(self.offence_ids[code]) for code, _ in story.offences)}}}\t"
+            f"{self.record_keys.getrandbits(60)}"
         )
         victim_ids = self.write_victims(chunk, case_id, story, received, police, created)
         self.write_offences(chunk, case_id, story, victim_ids, police, status, outcome, created)

@@ -21,9 +21,12 @@ blp = Blueprint("exports", __name__, description="Statistics workbooks and line 
 @blp.response(202, ExportSchema)
 def request_export(data: dict[str, Any]) -> Any:
     """Queue an export; poll its URL for progress. 503 (and nothing created) if the queue is down."""
-    export = exports.request_export(actor=actor(), kind=data["kind"], filters=data["filters"])
+    password = data.get("password")
+    export = exports.request_export(
+        actor=actor(), kind=data["kind"], filters=data["filters"], protected=password is not None
+    )
     db.session.commit()
-    exports.dispatch(export)
+    exports.dispatch(export, password=password)
     return export, {"Location": f"/api/v1/exports/{export.id}"}
 
 

@@ -13,9 +13,10 @@ PURGE_INTERVAL_SECONDS = 3600
 SCHEDULED_PURGE = "casework.jobs.exports.scheduled_purge"
 
 
-def run_export(export_id: int) -> str | None:
-    """Build and store the export (the service commits its own progress). Safe to run twice."""
-    status: ExportStatus | None = exports.run_export(export_id)
+def run_export(export_id: int, sealed_password: str | None = None) -> str | None:
+    """Build and store the export (the service commits its own progress). Safe to run twice.
+    ``sealed_password``: see casework.services.sealed (never logged)."""
+    status: ExportStatus | None = exports.run_export(export_id, sealed_password)
     return status.value if status else None
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     ColumnElement,
@@ -141,6 +142,10 @@ class CaseCounter(Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+# Two 30-bit draws: random() has 53 bits of precision, too few for one 60-bit draw.
+RECORD_KEY_DEFAULT = "((floor(random() * 1073741824))::bigint << 30) | (floor(random() * 1073741824))::bigint"
+
+
 class Case(TimestampMixin, Model):
     __tablename__ = "cases"
     __table_args__ = (
@@ -219,6 +224,10 @@ class Case(TimestampMixin, Model):
     risk_self_harm: Mapped[bool | None] = mapped_column()
     risk_notes: Mapped[str | None] = mapped_column(Text)
     has_minor_victim: Mapped[bool] = mapped_column(default=False)  # kept by the service
+    # Statistics' cell key (reports.cellkey): a fixed random number in [0, 2^60), drawn by the
+    # database when the row is written and never changed, so a table cell holding the same cases
+    # always gets the same small adjustment. Never shown anywhere.
+    record_key: Mapped[int] = mapped_column(BigInteger, server_default=text(RECORD_KEY_DEFAULT))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"))
     outcome: Mapped[CaseOutcome | None] = mapped_column(_enum(CaseOutcome, "case_outcome"))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -47,6 +47,8 @@ class Export(Model):
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     row_count: Mapped[int | None] = mapped_column(Integer)
+    # The file is encrypted with a password the requester gave (the password itself is never stored).
+    is_protected: Mapped[bool] = mapped_column(default=False, server_default="false")
     error: Mapped[str | None] = mapped_column(Text)  # safe to show: no data, no internals
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

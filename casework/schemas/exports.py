@@ -41,6 +41,14 @@ class ExportCreateSchema(BaseSchema):
             "additionalProperties": False,
         },
     )
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=8, max=128),
+        metadata={
+            "description": "Encrypt the file with this password (Excel and LibreOffice ask for it). Never stored "
+            "or logged: give it to the recipient another way."
+        },
+    )
 
 
 class ExportSchema(BaseSchema):
@@ -52,6 +60,7 @@ class ExportSchema(BaseSchema):
     filename = fields.String(allow_none=True)
     size_bytes = fields.Integer(allow_none=True)
     row_count = fields.Integer(allow_none=True)
+    is_protected = fields.Boolean(metadata={"description": "The file is encrypted with the password given"})
     error = fields.String(allow_none=True)
     created_at = fields.DateTime()
     started_at = fields.DateTime(allow_none=True)

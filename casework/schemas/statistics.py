@@ -153,6 +153,11 @@ class SuppressionSchema(Schema):
     hidden_primary = fields.Integer()
     hidden_secondary = fields.Integer()
     unresolved = fields.Integer()
+    exact = fields.Boolean(
+        metadata={"description": "True: exact counts; false: counts adjusted by the cell-key method"}
+    )
+    max_adjustment = fields.Integer(metadata={"description": "No count is adjusted by more than this (0 when exact)"})
+    variance = fields.Float(metadata={"description": "Variance of the adjustment of counts of 3 or more"})
     method = fields.String()
 
 
@@ -166,7 +171,11 @@ class EstimateSchema(Schema):
     assumptions = fields.List(fields.String())
     status = fields.String(metadata={"description": "estimated | withheld"})
     reason = fields.String(allow_none=True)
-    figures = fields.List(fields.Nested(EstimateFigureSchema))
+    figures = fields.Method("_figures", metadata={"description": "[{measure, value}]"})
+
+    def _figures(self, estimate: Any) -> list[dict[str, Any]]:
+        # the summary holds (measure, value) pairs: a nested schema would read attributes of tuples
+        return [EstimateFigureSchema().dump({"measure": m, "value": v}) for m, v in estimate.figures]
 
 
 class StatisticsReportSchema(Schema):

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from flask import current_app
 from marshmallow import ValidationError
+from msoffcrypto.format.ooxml import OOXMLFile
 from rq import Callback
 from sqlalchemy import delete, insert, select, update
 
@@ -25,8 +26,9 @@ from casework.extensions import db
 from casework.models.exports import Export, ExportKind, ExportPart, ExportStatus
 from casework.models.users import User
 from casework.schemas.statistics import ReportQuerySchema, report_filter_from
-from casework.services import audit, case_records, statistics
-from reports.linelist import line_list_rows, new_export_key, write_line_list
+from casework.services import audit, case_records, sealed, statistics
+from reports.kanon import anonymise
+from reports.linelist import LineListRow, line_list_rows, new_export_key, write_line_list
 from reports.scope import iter_scope
 from reports.workbook import write_workbook
 
@@ -48,14 +50,20 @@ def check_filters(filters: dict[str, Any]) -> None:
         raise ValidationFailed("The filters are not valid.", {"filters": exc.messages}) from exc
 
 
-def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) -> Export:
+def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any], protected: bool = False) -> Export:
     """Record an export request. Needs export.create (edge), and export.linelist for line lists.
+    ``protected``: a password comes with it (given to dispatch(), never to this row). Line lists
+    need one when CASEWORK_LINE_LIST_REQUIRES_PASSWORD is set (ValidationFailed otherwise).
 
     Answers 503 before anything is written when the job queue is down. Audits. The caller
     commits, then calls dispatch().
     """
     if kind == ExportKind.LINE_LIST:
         policies.require(actor, "export.linelist")
+        if current_app.config.get("LINE_LIST_REQUIRES_PASSWORD") and not protected:
+            raise ValidationFailed(
+                "A line list must be protected with a password.", {"password": ["Required for line lists."]}
+            )
     scope = statistics.scope_for(actor)
     check_filters(filters)
     queue.ping_or_unavailable()
@@ -66,6 +74,7 @@ def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) ->
         filters=filters,
         status=ExportStatus.QUEUED,
         progress=0,
+        is_protected=protected,
     )
     db.session.add(export)
     db.session.flush()
@@ -73,13 +82,27 @@ def request_export(*, actor: User, kind: ExportKind, filters: dict[str, Any]) ->
     return export
 
 
-def dispatch(export: Export) -> None:
+def dispatch(export: Export, *, password: str | None = None) -> None:
     """Enqueue the committed export. If Redis went away since the check, the export is marked
-    failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job."""
+    failed (committed) and ServiceUnavailable raised, so the client sees 503 and no stuck job.
+    A password travels sealed (casework.services.sealed) in the job's arguments, and the job is
+    dropped from Redis as soon as it has run."""
     try:
-        job = queue.get_queue("exports").enqueue(
-            RUN_JOB, export.id, job_timeout=3600, result_ttl=86400, on_failure=Callback(ON_FAILURE)
-        )
+        on_failure = Callback(ON_FAILURE)
+        if password is not None:
+            job = queue.get_queue("exports").enqueue(
+                RUN_JOB,
+                export.id,
+                sealed.seal(password, export.id),
+                job_timeout=3600,
+                result_ttl=0,
+                failure_ttl=0,
+                on_failure=on_failure,
+            )
+        else:
+            job = queue.get_queue("exports").enqueue(
+                RUN_JOB, export.id, job_timeout=3600, result_ttl=86400, on_failure=on_failure
+            )
     except Exception as exc:  # noqa: BLE001 - any Redis failure
         export.status, export.error = ExportStatus.FAILED, "The job queue was unavailable; request the export again."
         db.session.commit()
@@ -134,6 +157,13 @@ def _parts(export_id: int) -> Iterator[bytes]:
         ).scalar_one()
 
 
+def _encrypt(plain: BinaryIO, encrypted: BinaryIO, password: str) -> None:
+    """An encrypted OOXML file (ECMA-376 agile encryption) that Excel and LibreOffice open with the
+    password. msoffcrypto-tool reads the plain file and writes the encrypted one."""
+    plain.seek(0)
+    OOXMLFile(plain).encrypt(password, encrypted)
+
+
 def _store(export_id: int, handle: BinaryIO) -> int:
     """Copy a finished file into the database part by part; returns its size."""
     handle.seek(0)
@@ -175,21 +205,27 @@ def build_file(export: Export, output: BinaryIO, progress: Progress, generated_b
             total = case_records.count_rows(connection, scope.organisation_id)
             linked = case_records.linked_police_case_ids(connection)
             in_scope = case_records.in_scope_police_case_ids(connection, scope.organisation_id)
-            records = case_records.stream_case_records(connection, scope.organisation_id)
-            scoped = iter_scope(records, scoped_filter, linked, in_scope_ids=in_scope)
-            rows = line_list_rows(scoped, new_export_key())
+            key = new_export_key()
+
+            def rows() -> Iterator[LineListRow]:
+                # streamed twice from the same snapshot: once to count classes, once to write
+                records = case_records.stream_case_records(connection, scope.organisation_id)
+                return line_list_rows(iter_scope(records, scoped_filter, linked, in_scope_ids=in_scope), key)
+
+            anonymisation, anonymous = anonymise(rows, current_app.config["SUPPRESSION_THRESHOLD"])
             count = write_line_list(
-                rows,
+                anonymous,
                 output,
                 generated_by=generated_by,
                 filter_lines=scoped_filter.describe(),
                 total_rows=total,
                 progress=progress,
+                anonymisation=anonymisation.describe(),
             )
     return count
 
 
-def run_export(export_id: int) -> ExportStatus | None:
+def run_export(export_id: int, sealed_password: str | None = None) -> ExportStatus | None:
     """The job body: build and store the file. Safe to run twice (only a queued or interrupted
     export is worked on). Commits progress as it goes; a failure is recorded with a safe message."""
     export = db.session.get(Export, export_id)
@@ -209,9 +245,16 @@ def run_export(export_id: int) -> ExportStatus | None:
     requester = db.session.get(User, export.requested_by_id)
     generated_by = f"user {export.requested_by_id} ({requester.role.value if requester else 'unknown'})"
     try:
+        if export.is_protected and sealed_password is None:
+            raise ValueError("a protected export was queued without its password")
         with tempfile.TemporaryFile() as output:  # on disk: a million-row list never sits in memory
             rows = build_file(export, output, progress, generated_by)
-            size = _store(export_id, output)
+            if sealed_password is not None:
+                with tempfile.TemporaryFile() as encrypted:
+                    _encrypt(output, encrypted, sealed.open_sealed(sealed_password, export_id))
+                    size = _store(export_id, encrypted)
+            else:
+                size = _store(export_id, output)
     except Exception:  # noqa: BLE001 - recorded for the requester, logged for operators
         db.session.rollback()
         log.exception("export %s failed", export_id)  # ids only: no filters, no data

@@ -7,6 +7,8 @@ organisation only. Nothing here returns case-level data.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -16,12 +18,13 @@ from casework import policies
 from casework.errors import PermissionDenied
 from casework.extensions import db
 from casework.models.users import Role, User
+from reports.cellkey import default_table
 from reports.counting import COUNTING_RULES
-from reports.dimensions import LABELS, MULTI_VALUED, TITLES, VICTIM_LEVEL, Dimension, closed_values
-from reports.layouts import EstimateSummary, build_report, estimate_summary
+from reports.dimensions import MULTI_VALUED, TITLES, VICTIM_LEVEL, Dimension, closed_values, label
+from reports.layouts import EstimateSummary, build_report, estimate_summary, published_estimate
 from reports.queries import aggregates_from_database
 from reports.scope import ReportFilter
-from reports.tables import SuppressedReport, SuppressedTable, suppress_report
+from reports.tables import SuppressedReport, SuppressedTable, exact_report, perturb_report
 
 TOPICS = frozenset({"cases", "offences", "perpetrators", "estimate", "referrals"})
 
@@ -50,10 +53,24 @@ def scope_for(actor: User) -> StatisticsScope:
     return StatisticsScope(actor.organisation_id, actor.organisation.code)
 
 
+def cell_key_secret() -> str:
+    """The secret behind keys of figures whose records carry none (reports.cellkey.value_key),
+    derived from the app's secret key: changing that key changes those figures' adjustments."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"statistics cell keys", hashlib.sha256).hexdigest()
+
+
+def exact_for(scope: StatisticsScope) -> bool:
+    """Exact counts where no one is protected from anyone: a supervisor's own organisation (its
+    staff can open every case counted), or a threshold of 1 (allowed outside production only)."""
+    return scope.organisation_id is not None or current_app.config["SUPPRESSION_THRESHOLD"] == 1
+
+
 def compute_report(
-    scope: StatisticsScope, report_filter: ReportFilter, group_by: Dimension | None = None
+    scope: StatisticsScope, report_filter: ReportFilter, group_by: Dimension | None = None, *, exact: bool = False
 ) -> SuppressedReport:
-    """Every table of the standard report, suppressed with the configured threshold.
+    """Every table of the standard report: exact counts when ``exact`` (or a threshold of 1),
+    otherwise protected by the cell-key method (reports.cellkey) with the configured threshold.
 
     The aggregate queries run in one REPEATABLE READ, read-only transaction on their own
     connection, so every table sees the same cases.
@@ -66,8 +83,13 @@ def compute_report(
     labels: dict[int, str] = {}
     if scope.organisation_id is not None and scope.organisation_code:
         labels[scope.organisation_id] = scope.organisation_code
-    spec = build_report(aggregates, organisation_labels=labels)
-    return suppress_report(spec, threshold=current_app.config["SUPPRESSION_THRESHOLD"])
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    if exact or threshold == 1:
+        return exact_report(build_report(aggregates, organisation_labels=labels))
+    table, secret = default_table(), cell_key_secret()
+    estimate = published_estimate(aggregates.lists, table, secret)
+    spec = build_report(aggregates, estimate=estimate, organisation_labels=labels)
+    return perturb_report(spec, threshold=threshold, table=table, secret=secret)
 
 
 def restrict_to(scope: StatisticsScope, report_filter: ReportFilter) -> ReportFilter:
@@ -113,7 +135,7 @@ def report(
     if topics is not None and not set(topics) <= TOPICS:
         raise ValueError(f"unknown topics: {sorted(set(topics) - TOPICS)}")
     scope = scope_for(actor)
-    suppressed = compute_report(scope, report_filter, group_by)
+    suppressed = compute_report(scope, report_filter, group_by, exact=exact_for(scope))
     tables = tuple(t for t in suppressed.tables if topics is None or t.topic in topics)
     return StatisticsReport(
         scope=scope.label,
@@ -128,12 +150,10 @@ def report(
             "hidden_primary": suppressed.hidden_primary,
             "hidden_secondary": suppressed.hidden_secondary,
             "unresolved": suppressed.unresolved,
-            "method": (
-                f"Counts from 1 to {suppressed.threshold - 1} are shown as '{suppressed.primary_marker}'; further "
-                f"counts are shown as '{suppressed.secondary_marker}' so that no hidden count can be worked out from "
-                "totals or related tables. Zero is never hidden. Shares need 20 cases and visible counts; medians "
-                "need 5 referrals and visible counts ('n/a' otherwise)."
-            ),
+            "exact": suppressed.method == "exact",
+            "max_adjustment": 0 if suppressed.method == "exact" else default_table().max_adjustment,
+            "variance": 0.0 if suppressed.method == "exact" else round(default_table().variance, 3),
+            "method": dict(suppressed.notes).get("Protection", ""),
         },
         estimate=estimate_summary(suppressed),
         tables=tables,
@@ -153,7 +173,7 @@ def dimensions(*, actor: User) -> list[dict[str, object]]:
                 "title": TITLES[dimension],
                 "multi_valued": dimension in MULTI_VALUED,
                 "victim_level": dimension in VICTIM_LEVEL,
-                "values": None if values is None else [{"value": v, "label": LABELS.get(v, v)} for v in values],
+                "values": None if values is None else [{"value": v, "label": label(v, dimension)} for v in values],
             }
         )
     return found

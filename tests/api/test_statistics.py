@@ -171,6 +171,23 @@ def cells_by_label(report: dict[str, Any], name: str) -> dict[Any, list[Any]]:
     return {row["labels"][0]: row["cells"] for row in table(report, name)["rows"]}
 
 
+def published_as(shown: Any, true: Any) -> bool:
+    """What the cell-key method may show for a true count: "<5" for 0 (published 0), "<5" or a
+    count at most 2 away otherwise; blanks stay blank."""
+    if true is None:
+        return shown is None
+    if true == 0:
+        return bool(shown == "<5")
+    return shown == "<5" or (isinstance(shown, int) and shown >= max(5, true - 2) and shown <= true + 2)
+
+
+def all_published_as(rows: dict[Any, list[Any]], expected: dict[Any, list[Any]]) -> bool:
+    return set(rows) == set(expected) and all(
+        len(rows[k]) == len(v) and all(published_as(s, t) for s, t in zip(rows[k], v, strict=True))
+        for k, v in expected.items()
+    )
+
+
 @pytest.mark.committing
 def test_analyst_sees_every_organisation_counted_once_with_the_hidden_number(world: World) -> None:
     world.build()
@@ -178,18 +195,23 @@ def test_analyst_sees_every_organisation_counted_once_with_the_hidden_number(wor
     report = world.get("analyst", **MARCH)
 
     assert report["scope"] == "all organisations"
-    assert offence_rows(report) == {
-        "PC 376(1)": [5, 5, 5, 5, 0],
-        "PC 383": [5, 10, 10, 10, 5],  # the hierarchy rule shows 5; 10 cases involve extortion
-        "PC 506": [0, 10, 10, 10, 10],
-        "PC 292": [5, 5, 5, 12, 0],
-        "CMA 233(1)": [0, 5, 5, 12, 5],
-        "No offence recorded": [0, None, None, None, None],
-        "Total": [15, None, 35, 49, 20],
-    }
+    assert not report["suppression"]["exact"]
+    assert world.get("analyst", **MARCH) == report  # the same cases: the same published figures
+    assert all_published_as(
+        offence_rows(report),
+        {
+            "PC 376(1)": [5, 5, 5, 5, 0],
+            "PC 383": [5, 10, 10, 10, 5],  # the hierarchy rule shows 5; 10 cases involve extortion
+            "PC 506": [0, 10, 10, 10, 10],
+            "PC 292": [5, 5, 5, 12, 0],
+            "CMA 233(1)": [0, 5, 5, 12, 5],
+            "No offence recorded": [0, None, None, None, None],
+            "Total": [15, None, 35, 49, 20],
+        },
+    )
     # NGO A's linked case is the Telegram case: known to police and an NGO, a small number
     assert cells_by_label(report, "Known to")["Known to police and an NGO"][0] == "<5"
-    assert cells_by_label(report, "Known to")["All cases"][0] == 15
+    assert published_as(cells_by_label(report, "Known to")["All cases"][0], 15)
     assert report["suppression"]["threshold"] == 5 and report["suppression"]["hidden_primary"] > 0
     assert set(report["counting_rules"]) >= {"most_serious", "involving", "offences", "victims", "hidden"}
     assert dict((f["name"], f["text"]) for f in report["filters"])["Organisations"] == "all organisations"
@@ -207,10 +229,10 @@ def test_the_offences_view_is_the_same_table_as_in_the_full_report(world: World)
     for t in offences["tables"]:
         assert t == table(full, t["name"])
     victims = cells_by_label(offences, "Victims - organisation")
-    assert table(offences, "Victims - organisation")["value_columns"] == ["Police unit", "NGO", "All"]
-    assert victims["PC 506"] == [5, 5, 10]
+    assert table(offences, "Victims - organisation")["value_columns"] == ["Police unit", "NGO", "Agency", "All"]
+    assert all(published_as(s, t) for s, t in zip(victims["PC 506"], [5, 5, 0, 10], strict=True))
     # police: 5 x 3 + 8 x 2; NGOs (NGO A's linked case counted as the police case): 4 x 2 + 5 x 2
-    assert victims["Total"] == [31, 18, 49]
+    assert all(published_as(s, t) for s, t in zip(victims["Total"], [31, 18, 0, 49], strict=True))
 
 
 @pytest.mark.committing
@@ -223,6 +245,7 @@ def test_supervisors_count_their_own_organisation_only(world: World) -> None:
 
     # NGO A counts its case linked to D11's Telegram case as its own (the police case is not NGO A's)
     assert nga["scope"] == "organisation NGA"
+    assert nga["suppression"]["exact"] and "Exact counts" in table(nga, "Offences")["description"]
     assert offence_rows(nga) == {
         "PC 292": [5, 5, 5, 5, 0],
         "CMA 233(1)": [0, 5, 5, 5, 5],
@@ -239,19 +262,19 @@ def test_supervisors_count_their_own_organisation_only(world: World) -> None:
     d11_rows = offence_rows(d11)
     assert set(d11_rows) == {"PC 376(1)", "PC 383", "PC 506", "PC 292", "CMA 233(1)", "No offence recorded", "Total"}
     assert [d11_rows[code][3] for code in ("PC 383", "PC 292", "Total")] == [5, 8, 31]  # victims
-    assert d11_rows["PC 292"][:3] == ["<5", "<5", "<5"]  # the one Telegram case
+    assert d11_rows["PC 292"][:3] == [1, 1, 1]  # the one Telegram case: exact, D11 can open it anyway
     assert dict((f["name"], f["text"]) for f in nga["filters"])["Organisations"] == "NGA"
 
 
 @pytest.mark.committing
-def test_small_numbers_are_suppressed_and_referrals_are_counted(world: World) -> None:
+def test_supervisors_get_exact_referral_counts(world: World) -> None:
     world.build()
 
     referrals = world.get("nga_supervisor", "/api/v1/statistics/referrals")
 
     assert [t["name"] for t in referrals["tables"]] == ["Referrals", "Takedown items"]
     police = cells_by_label(referrals, "Referrals")["PDRM"]
-    assert police[0] == "<5"  # one referral sent, not yet acknowledged
+    assert police[0] == 1  # one referral sent, not yet acknowledged
     assert police[-2:] == ["n/a", "n/a"]  # no median from fewer than five
     assert cells_by_label(world.get("ngb_supervisor", "/api/v1/statistics/referrals"), "Referrals") == {
         "All referrals": [0, 0, 0, 0, 0, 0, 0, 0, "n/a", "n/a"]
@@ -331,6 +354,8 @@ def test_the_report_describes_its_filters_and_breakdown(analyst: ApiClient) -> N
     assert filters["Broken down by"] == "Platform"
     assert report["estimate"]["status"] == "withheld" and report["estimate"]["reason"]
     assert len(report["estimate"]["assumptions"]) == 4
+    figures = report["estimate"]["figures"]
+    assert figures and all(set(f) == {"measure", "value"} for f in figures)
 
 
 def test_dimensions_list_the_values_a_filter_may_name(analyst: ApiClient) -> None:

@@ -299,3 +299,18 @@ def test_aggregates_of_the_fixed_dataset() -> None:
 def test_empty_input_still_has_its_margins() -> None:
     assert counts(count_offences([])) == {None: (0, 0, 0, 0, 0)}
     assert cells(count_cases([], Dimension.STATE, Dimension.KNOWN_TO)) == {(None, None): 0}
+
+
+def test_ties_on_rank_go_to_the_code_first_in_natural_order() -> None:
+    from reports.counting import code_order, most_serious
+    from reports.records import OffenceRecord
+
+    offences = [OffenceRecord("SOAC 13", 9), OffenceRecord("SOAC 6", 9), OffenceRecord("PC 376(10)", 1)]
+
+    assert most_serious(offences) == offences[1]  # section 6 before section 13, not "1" before "6"
+    assert sorted(["PC 376(10)", "PC 376(2)", "PC 376", "CMA 233(1)"], key=code_order) == [
+        "CMA 233(1)",
+        "PC 376",
+        "PC 376(2)",
+        "PC 376(10)",
+    ]

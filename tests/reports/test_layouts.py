@@ -66,7 +66,8 @@ def test_victims_by_gender_add_up_because_each_victim_has_one() -> None:
     report = suppress_report(build_report(from_records(FIVE_TIMES, group_by=Dimension.GENDER)))
 
     victims = table(report, "Victims - gender")
-    assert victims.rows[-1].values == (90, 20, 10, 120)  # female, male, undisclosed, all (times five)
+    # female, male, non-binary, undisclosed, not recorded, all (times five): every gender is a column
+    assert victims.rows[-1].values == (90, 20, 0, 10, 0, 120)
     assert "do not add up" not in victims.description
     assert "do not add up" in table(report, "Most serious - gender").description
 

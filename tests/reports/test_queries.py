@@ -77,6 +77,7 @@ def insert(cases: tuple[CaseRecord, ...]) -> Stored:
             payments_count=record.payments_count,
             material_released=record.material_released,
             status=CaseStatus.OPEN,
+            record_key=record.key,  # the hand-built record's key, so Python and SQL sum the same keys
         )
         victims = {}
         for v in record.victims:

@@ -58,13 +58,17 @@ def five_times() -> Workbook:
 
 
 def body(ws) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
-    """{first label: the rest of the row} for every row under the header."""
-    rows = ws.iter_rows(min_row=HEADER + 1, values_only=True)
+    """{first label: the rest of the row} for every row under the header (the table's columns only,
+    not the hidden chart columns right of it)."""
+    width = len(header(ws))
+    rows = ws.iter_rows(min_row=HEADER + 1, max_col=width, values_only=True)
     return {row[0] if row[0] is not None else row[1]: tuple(row[1:]) for row in rows}
 
 
 def header(ws) -> tuple:  # type: ignore[no-untyped-def]
-    return next(ws.iter_rows(min_row=HEADER, max_row=HEADER, values_only=True))
+    """The table's header: up to the empty column before the chart columns."""
+    cells = next(ws.iter_rows(min_row=HEADER, max_row=HEADER, values_only=True))
+    return tuple(cells[: cells.index(None)] if None in cells else cells)
 
 
 def test_sheets_in_order_with_about_first(five_times: Workbook) -> None:
@@ -125,14 +129,19 @@ def test_table_sheets_have_styled_headers_frozen_panes_filters_and_formats(five_
 def test_charts_most_serious_vs_every_offence_and_cases_by_month(five_times: Workbook) -> None:
     offences, months = five_times["Offences"], five_times["Cases by month"]
 
-    assert len(offences._charts) == 1 and len(months._charts) == 1
-    bar, line = offences._charts[0], months._charts[0]
+    assert len(offences._charts) == 2 and len(months._charts) == 1
+    bar, hidden, line = offences._charts[0], offences._charts[1], months._charts[0]
     assert bar.tagname == "barChart" and bar.grouping == "clustered" and len(bar.series) == 2
     assert "Most serious offence vs every offence" in str(bar.title.tx.rich.p[0].r[0].t)
-    assert bar.series[0].val.numRef.f == "'Offences'!$D$5:$D$12"  # the eight sections only
-    assert bar.series[1].val.numRef.f == "'Offences'!$E$5:$E$12"
-    assert line.tagname == "lineChart" and len(line.series) == 1
-    assert line.series[0].val.numRef.f == "'Cases by month'!$E$5:$E$7"
+    # drawn from hidden copies of columns D, E and H right of the table, "<5" left blank (a gap)
+    assert bar.series[0].val.numRef.f == "'Offences'!$J$5:$J$12"  # the eight sections only
+    assert bar.series[1].val.numRef.f == "'Offences'!$K$5:$K$12"
+    assert "Hidden number by section" in str(hidden.title.tx.rich.p[0].r[0].t)
+    assert hidden.series[0].val.numRef.f == "'Offences'!$L$5:$L$12"
+    assert [offences.cell(r, 12).value for r in range(5, 13)] == [offences.cell(r, 8).value for r in range(5, 13)]
+    assert line.tagname == "lineChart" and len(line.series) == 1 and line.display_blanks == "gap"
+    assert line.series[0].val.numRef.f == "'Cases by month'!$G$5:$G$7"
+    assert offences.column_dimensions["J"].hidden and offences.print_area  # printed: the table only
     assert all(not five_times[name]._charts for name in SHEETS if name not in ("Offences", "Cases by month"))
 
 
@@ -328,3 +337,19 @@ def test_referral_sheets_show_medians_in_days_from_five_referrals(five_times: Wo
     assert referrals["All referrals"][-2:] == (0.5, 3.0)
     assert takedown["All agencies"] == (25, 15, 5, 5, 2.0)
     assert five_times["Takedown items"].cell(HEADER + 1, 6).number_format == "0.00"
+
+
+def test_months_shown_as_small_are_gaps_in_the_chart_not_zeros(tmp_path: Path) -> None:
+    from reports.tables import perturb_report
+
+    report = perturb_report(build_report(from_records(CASES)))
+    path = tmp_path / "perturbed.xlsx"
+    write_workbook(report, path, generated_by="analyst 7")
+    ws = load_workbook(path)["Cases by month"]
+
+    shown = [ws.cell(r, 5).value for r in range(5, 8)]  # All cases, January to March: seven cases
+    plotted = [ws.cell(r, 7).value for r in range(5, 8)]
+    assert "<5" in shown
+    assert plotted == [None if v == "<5" else v for v in shown]
+    about = " ".join(str(c) for row in load_workbook(path)["About"].iter_rows(values_only=True) for c in row if c)
+    assert "Cell-key perturbation" in about and "rows may not sum to the total" in about
