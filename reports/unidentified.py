@@ -35,7 +35,7 @@ def count_unidentified(cases: Iterable[ScopedCase]) -> UnidentifiedCount:
 
 
 def unidentified_table(book: FigureBook, count: UnidentifiedCount) -> TableSpec:
-    """The table and its two figures (suppressed with the rest of the report)."""
+    """The table and its two figures (protected with the rest of the report)."""
     cases = book.add(("unidentified", "cases"), count.cases)
     victims = book.add(("unidentified", "victims"), count.victims)
     return TableSpec(
