@@ -57,7 +57,18 @@ def _raw(table: str, column: str) -> list[bytes]:
 
 
 def _found_in_clear(text: str) -> list[str]:
-    found = [value for value in KNOWN_VALUES if value in text]
+    """Identity values readable in a table's or a dump's text. bytea shows as hex, where a run of
+    digits such as "990101" turns up by chance among thousands of ciphertexts (and in hashes and
+    record keys): so bytea is read as the bytes it holds (clear text stored as bytea would show),
+    and a value of digits counts only where no letter or digit touches it."""
+    text = re.sub(r"\\+x((?:[0-9a-f]{2})+)", lambda m: bytes.fromhex(m.group(1)).decode("latin-1"), text)
+    found = [
+        value
+        for value in KNOWN_VALUES
+        if re.search(
+            rf"(?<![0-9A-Za-z]){re.escape(value)}(?![0-9A-Za-z])" if value[0].isdigit() else re.escape(value), text
+        )
+    ]
     return found + [pattern for pattern in SYNTHETIC_PATTERNS if re.search(pattern, text)]
 
 
