@@ -9,8 +9,10 @@ import re
 import shutil
 import subprocess
 import threading
+from pathlib import Path
 from typing import Any
 
+import pgserver
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -108,13 +110,18 @@ def test_after_demo_seeding_no_identity_is_in_clear_in_the_tables_or_a_dump(app_
         text = "\n".join(rows)
         assert _found_in_clear(text) == [], table.name
     # A dump of the database (what a backup or a stolen copy holds).
-    pg_dump = shutil.which("pg_dump") or "/usr/lib/postgresql/15/bin/pg_dump"
-    if not shutil.which(pg_dump):
+    # The machine's pg_dump, or the one inside pgserver when the suite runs on embedded servers.
+    candidates = [shutil.which("pg_dump"), str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump")]
+    found = [c for c in candidates if c and shutil.which(c)]
+    if not found:
         pytest.skip("pg_dump is not installed: the tables were checked, the dump was not")
     url = make_url(db.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
-    dump = subprocess.run([pg_dump, "--data-only", url], capture_output=True, text=True, check=False)
-    if dump.returncode != 0 and "server version mismatch" in dump.stderr:
-        pytest.skip(f"pg_dump does not match the server: {dump.stderr.strip()}")
+    for pg_dump in found:
+        dump = subprocess.run([pg_dump, "--data-only", url], capture_output=True, text=True, check=False)
+        if "server version mismatch" not in dump.stderr:
+            break
+    else:
+        pytest.skip(f"no pg_dump matches the server: {dump.stderr.strip()}")
     assert dump.returncode == 0, dump.stderr
     assert "COPY public.victims" in dump.stdout and len(dump.stdout) > 100_000
     assert _found_in_clear(dump.stdout) == []
