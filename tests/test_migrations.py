@@ -134,3 +134,33 @@ def test_encryption_migration_encrypts_existing_rows_and_downgrade_restores_them
             note = conn.execute(sa.text("SELECT note FROM consents")).scalar_one()
         assert tuple(row) == ("Nur Aisyah", "1999-01-01", "aisyah@example.test")
         assert tuple(shared) == ("990101-14-5678", "Call Aisyah") and note == "Aunt Salmah present"
+
+
+def test_mfa_secret_migration_encrypts_existing_secrets_and_downgrade_restores_them(scratch_app):
+    from casework import encryption
+    from casework.models.users import User
+
+    before, secret = "c7e1a9d2b4f6", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with scratch_app.app_context():
+        flask_migrate.upgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organisations (id, name, kind, code) VALUES (1, 'NGO', 'ngo', 'NGO')"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, organisation_id, password_hash, role, full_name, email, mfa_secret)"
+                    " VALUES (1, 1, 'x', 'investigator', 'A', 'a@example.test', :s),"
+                    " (2, 1, 'x', 'caseworker', 'B', 'b@example.test', NULL)"
+                ),
+                {"s": secret},
+            )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            stored = bytes(conn.execute(sa.text("SELECT mfa_secret FROM users WHERE id = 1")).scalar_one())
+        assert secret.encode() not in stored and encryption.key_id_of(stored) == "dev"
+        assert db.session.get(User, 1).mfa_secret == secret and db.session.get(User, 2).mfa_secret is None
+        db.session.remove()
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT mfa_secret FROM users ORDER BY id")).scalars().all()
+        assert rows == [secret, None]

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Column, LargeBinary, MetaData, Table
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from casework import encryption
@@ -36,7 +37,9 @@ class _Encrypted(TypeDecorator[Any]):
             nullness = op in (operators.is_, operators.is_not) or (
                 op in (operators.eq, operators.ne) and other and other[0] is None
             )
-            if not nullness:
+            # The column against itself: how the ORM matches the columns of `update(...).values(...)`.
+            itself = op is operators.eq and other and _same_column(self.expr, other[0])
+            if not (nullness or itself):
                 raise TypeError("An encrypted column cannot be compared by value; use its keyed hash.")
             return super().operate(op, *other, **kwargs)
 
@@ -67,6 +70,11 @@ class _Encrypted(TypeDecorator[Any]):
 
     def __repr__(self) -> str:  # what Alembic's autogenerate would write
         return f"{type(self).__name__}({self.label!r})"
+
+
+def _same_column(a: Any, b: Any) -> bool:
+    """Whether two expressions are one table column (either may carry ORM annotations)."""
+    return isinstance(a, ColumnElement) and isinstance(b, ColumnElement) and a._deannotate() is b._deannotate()
 
 
 class EncryptedText(_Encrypted):

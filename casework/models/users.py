@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.extensions import Model
 from casework.models.base import TimestampMixin
+from casework.models.encrypted import EncryptedText
 from casework.models.organisations import Organisation
 
 
@@ -35,8 +36,8 @@ class User(TimestampMixin, Model):
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # TOTP second factor (casework.services.mfa): the base32 secret, set when enrolment starts and
     # in force once confirmed (mfa_enrolled_at); mfa_last_step is the last accepted time step, so
-    # a code cannot be used twice. Stored as is: see README "Security model".
-    mfa_secret: Mapped[str | None] = mapped_column(String(64))
+    # a code cannot be used twice. Stored encrypted: a dump must not let anyone mint codes.
+    mfa_secret: Mapped[str | None] = mapped_column(EncryptedText("users.mfa_secret"))
     mfa_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
     failed_login_count: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,11 +1,12 @@
 """The TOTP second factor: enrolment (QR code drawn here), codes at login, recovery codes, reset.
 
-A user's secret lives in users.mfa_secret; enrolment is in force once confirmed with a first code
-(mfa_enrolled_at). Each accepted TOTP time step is remembered (mfa_last_step) and only later steps
-are accepted, so a code cannot be replayed. Recovery codes are random, single use, and stored as
-SHA-256 digests bound to the user: at ~79 bits of entropy each they cannot be guessed from a
-digest, so a slow password hash would add only cost (up to ten argon2 checks per attempt), and a
-key would tie the codes to a key that may be rotated. Neither codes nor secrets are ever audited.
+A user's secret lives in users.mfa_secret (encrypted at rest, casework.models.encrypted); enrolment
+is in force once confirmed with a first code (mfa_enrolled_at). Each accepted TOTP time step is
+remembered (mfa_last_step) and only later steps are accepted, so a code cannot be replayed. Recovery
+codes are random, single use, and stored as SHA-256 digests bound to the user: at ~79 bits of
+entropy each they cannot be guessed from a digest, so a slow password hash would add only cost (up
+to ten argon2 checks per attempt), and a key would tie the codes to a key that may be rotated.
+Neither codes nor secrets are ever audited.
 """
 
 from __future__ import annotations

@@ -9,13 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import segno
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
+from casework import encryption
 from casework.api.access import route_access
+from casework.encryption import KeyRing, key_id_of
 from casework.extensions import db
 from casework.models.audit import AuditEvent
-from casework.models.users import MfaRecoveryCode, Role, UserSession
-from casework.services import mfa
+from casework.models.users import MfaRecoveryCode, Role, User, UserSession
+from casework.services import encryption_keys, mfa
 from tests.api.test_route_inventory import PUBLIC_ROUTES
 from tests.helpers import PASSWORD, ApiClient, current_step, totp_code
 
@@ -93,6 +95,38 @@ def test_required_role_enrols_at_first_login_with_a_locally_drawn_qr_code(client
         "auth.mfa_enrolled",
         "auth.login",
     ]
+
+
+@pytest.mark.committing
+def test_the_secret_is_stored_encrypted_and_survives_key_rotation(app, make_client, factory):
+    """users.mfa_secret holds ciphertext (a dump cannot mint codes); login still checks codes
+    against it, and `keys rotate` re-encrypts it under the new key."""
+    user = factory.user(Role.INVESTIGATOR)
+    db.session.commit()
+    browser = make_client()
+    password_only(browser, user.email)
+    secret = browser.post(ENROL).get_json()["secret"]
+    assert browser.post(CONFIRM, json={"code": totp_code(secret)}).status_code == 200
+
+    def stored() -> bytes:
+        raw = db.session.execute(text("SELECT mfa_secret FROM users WHERE id = :id"), {"id": user.id}).scalar_one()
+        db.session.rollback()
+        return bytes(raw)
+
+    assert secret.encode() not in stored() and key_id_of(stored()) == "dev"
+    assert db.session.scalar(select(User.mfa_secret).where(User.id == user.id)) == secret
+    db.session.rollback()
+
+    original = app.extensions[encryption.EXTENSION]
+    app.extensions[encryption.EXTENSION] = KeyRing({"dev": original.keys["dev"], "k2": bytes(range(32))}, "k2")
+    try:
+        assert encryption_keys.rotate(pause=0).rows["users"] == 1
+        assert secret.encode() not in stored() and key_id_of(stored()) == "k2"
+        later = make_client()  # a TOTP code (the next time step) is checked against the rotated secret
+        password_only(later, user.email)
+        assert later.post(VERIFY, json={"code": totp_code(secret, current_step() + 1)}).status_code == 200
+    finally:
+        app.extensions[encryption.EXTENSION] = original
 
 
 def test_a_wrong_first_code_does_not_enrol(client, factory):

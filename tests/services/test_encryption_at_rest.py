@@ -25,7 +25,7 @@ from casework.models.cases import Gender, Victim
 from casework.models.encryption_keys import EncryptionKey
 from casework.models.organisations import OrganisationKind
 from casework.models.referrals import Consent, Referral
-from casework.models.users import Role
+from casework.models.users import Role, User
 from casework.services import demo, encryption_keys
 from seed import generator
 from tests.referral_world import VICTIM, case_body
@@ -104,11 +104,15 @@ def test_after_demo_seeding_no_identity_is_in_clear_in_the_tables_or_a_dump(app_
     assert db.session.scalar(sa.select(Referral.shared))["victim"]["national_id"] == VICTIM["national_id"]
     names = db.session.scalars(sa.select(Victim.full_name)).all()
     assert VICTIM["full_name"] in names and any(re.match(SYNTHETIC_PATTERNS[0], n) for n in names)
+    # The demo accounts' TOTP secrets (whoever holds one can mint that account's codes).
+    secrets = db.session.scalars(sa.select(User.mfa_secret).where(User.mfa_secret.is_not(None))).all()
+    assert secrets and all(re.fullmatch(r"[A-Z2-7]{32}", s) for s in secrets)
     # ...and nowhere in clear: every row of every table, as text.
     for table in db.metadata.sorted_tables:
         rows = db.session.execute(sa.text(f'SELECT t::text FROM "{table.name}" t')).scalars()
         text = "\n".join(rows)
         assert _found_in_clear(text) == [], table.name
+        assert not [s for s in secrets if s in text], table.name
     # A dump of the database (what a backup or a stolen copy holds).
     # The machine's pg_dump, or the one inside pgserver when the suite runs on embedded servers.
     candidates = [shutil.which("pg_dump"), str(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump")]
@@ -125,6 +129,7 @@ def test_after_demo_seeding_no_identity_is_in_clear_in_the_tables_or_a_dump(app_
     assert dump.returncode == 0, dump.stderr
     assert "COPY public.victims" in dump.stdout and len(dump.stdout) > 100_000
     assert _found_in_clear(dump.stdout) == []
+    assert not [s for s in secrets if s in dump.stdout]
 
 
 def test_identity_round_trips_through_the_api_and_is_stored_encrypted(factory, make_client):
@@ -144,6 +149,8 @@ def test_encrypted_columns_cannot_be_filtered_by_value(app_ctx):
         sa.select(Victim).where(Victim.full_name == "Nur Aisyah binti Ahmad")
     with pytest.raises(TypeError):
         sa.select(Victim).where(Victim.phone.in_(["+60129987766"]))
+    with pytest.raises(TypeError):
+        sa.select(Victim).where(Victim.full_name == Victim.email)
     assert "IS NOT NULL" in str(sa.select(Victim.id).where(Victim.phone.is_not(None)))
     assert "IS NULL" in str(sa.select(Victim.id).where(Victim.phone == None))  # noqa: E711
 
