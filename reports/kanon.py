@@ -11,13 +11,15 @@ wider band -> under 18 / 18 and over), and the first level at which at most
 ``MAX_SUPPRESSED`` of the rows would still be in classes smaller than k is used. Those rows then
 have every quasi-identifier suppressed ("*"); if fewer than k rows are suppressed, they are left
 out of the file altogether (else the suppressed rows would be a small class themselves). Two
-passes over the rows: the first counts classes (by a 64-bit hash of each combination, so memory
-grows with distinct combinations, not rows), the second writes.
+passes over the rows: the first counts classes (by a 64-bit hash of each combination; a level
+with many classes keeps 8 bytes a row rather than a dict entry a class, see ``_Tally``), the
+second writes.
 """
 
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -190,22 +192,71 @@ class Anonymisation:
         ]
 
 
+class _Tally:
+    """Class sizes of one level, in memory bounded by rows rather than by Python objects per class.
+
+    A ``Counter`` while the level has few classes (the coarse levels); past ``spill_after`` classes,
+    the hashes themselves (8 bytes a row) in ``array('Q')`` buckets by their top bits, each counted
+    alone when asked, so at most one bucket's ``Counter`` exists at a time. A Counter of one level
+    with a class per row costs ~100 bytes a row; seven of them were the 475 MB peak at 1M cases.
+    """
+
+    def __init__(self, spill_after: int) -> None:
+        self.spill_after = spill_after
+        self.counter: Counter[int] | None = Counter()
+        self.buckets: list[array[int]] = []
+
+    def add(self, key: int) -> None:
+        if self.counter is None:
+            self.buckets[key >> (64 - _BUCKET_BITS)].append(key)
+            return
+        self.counter[key] += 1
+        if len(self.counter) > self.spill_after:
+            self.buckets = [array("Q") for _ in range(1 << _BUCKET_BITS)]
+            for known, n in self.counter.items():
+                self.buckets[known >> (64 - _BUCKET_BITS)].extend([known] * n)
+            self.counter = None
+
+    def counts(self) -> Iterator[Counter[int]]:
+        """The class sizes, a part at a time (the parts have no class in common)."""
+        if self.counter is not None:
+            yield self.counter
+        else:
+            yield from (Counter(bucket) for bucket in self.buckets)
+
+
+_BUCKET_BITS = 8  # 256 buckets: ~8,000 hashes each at 2M rows
+SPILL_AFTER = 1 << 16  # classes kept in a Counter before a level spills to hashes
+
+
 def plan(rows: Iterable[LineListRow], k: int, max_suppressed: float = MAX_SUPPRESSED) -> tuple[Anonymisation, set[int]]:
-    """First pass: the level to use and the classes (hashes) too small at it."""
-    counts = [Counter[int]() for _ in LEVELS]
+    """First pass: the level to use and the classes (hashes) too small at it.
+
+    One pass over the rows tallies every level; the levels are then decided finest first, each
+    freed once decided, and only the chosen level's small classes are kept.
+    """
+    tallies = [_Tally(SPILL_AFTER) for _ in LEVELS]
     total = 0
     for row in rows:
         total += 1
-        for index, level in enumerate(LEVELS):
-            counts[index][_class(generalise(row, level))] += 1
+        for tally, level in zip(tallies, LEVELS, strict=True):
+            tally.add(_class(generalise(row, level)))
     chosen = len(LEVELS) - 1
-    for index, found in enumerate(counts):
-        small = sum(n for n in found.values() if n < k)
+    for index, tally in enumerate(tallies):
+        small = sum(n for part in tally.counts() for n in part.values() if n < k)
         if small <= max_suppressed * total:
             chosen = index
             break
-    small_classes = {c for c, n in counts[chosen].items() if n < k}
-    suppressed = sum(counts[chosen][c] for c in small_classes)
+        if index < chosen:  # decided against: free its hashes (the coarsest is used anyway)
+            tallies[index] = _Tally(0)
+    small_classes: set[int] = set()
+    suppressed = 0
+    for part in tallies[chosen].counts():
+        for found, n in part.items():
+            if n < k:
+                small_classes.add(found)
+                suppressed += n
+    del tallies
     removed = suppressed if 0 < suppressed < k else 0
     return Anonymisation(k, LEVELS[chosen], chosen, total, suppressed - removed, removed), small_classes
 
