@@ -95,7 +95,7 @@ def _world(factory: Any, make_client: Any) -> Any:
 
 @pytest.mark.committing
 def test_after_demo_seeding_no_identity_is_in_clear_in_the_tables_or_a_dump(app_ctx, factory, make_client):
-    demo.seed_everything(echo=lambda _: None)  # reference data, demo accounts, 300 synthetic cases (commits)
+    demo.seed_everything(echo=lambda _: None)  # reference data, demo accounts, 3,000 synthetic cases (commits)
     _world(factory, make_client)
     db.session.commit()
     # The values are there, decrypted by the models...
